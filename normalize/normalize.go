@@ -10,6 +10,7 @@ package normalize
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -116,4 +117,26 @@ func Formats() []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// FileAware is implemented by parsers that want to know when the next input
+// file starts. One parser instance reads all files of a format in order, so
+// per-message state (Postfix queue ids) carries across rotated files, while
+// year inference can still use each file's modification time.
+type FileAware interface {
+	BeginFile(path string, modTime time.Time)
+}
+
+// Sniff guesses the format of a stream from its first non-blank line: "json"
+// for a JSON object, "postfix" for a Postfix syslog line, "" when it cannot
+// tell (callers then use their default).
+func Sniff(firstLine string) string {
+	t := strings.TrimLeft(firstLine, " \t\ufeff")
+	switch {
+	case strings.HasPrefix(t, "{"):
+		return "json"
+	case strings.Contains(t, " postfix/") || strings.Contains(t, " postfix-"):
+		return "postfix"
+	}
+	return ""
 }
