@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/detect-dev/detect/engine"
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/pipeline"
+	"github.com/detect-dev/detect/rules"
+	"github.com/detect-dev/detect/source"
+)
+
+// Flags shared by the commands that read logs.
+var (
+	formatFlag = &cli.StringFlag{
+		Name:  "format",
+		Value: "auto",
+		Usage: "input format: auto (sniff each file), postfix, or json (events from `detect normalize`)",
+	}
+	yearFlag = &cli.IntFlag{
+		Name:  "year",
+		Usage: "year for syslog timestamps that have none (default: from each file's modification time)",
+	}
+)
+
+// rulesFlag replaces the embedded pack; repeatable.
+func rulesFlag() *cli.StringSliceFlag {
+	return &cli.StringSliceFlag{
+		Name:  "rules",
+		Usage: "rule directory (repeatable); replaces the embedded rule pack",
+	}
+}
+
+// loadRules loads the given directories, or the embedded pack when none.
+func loadRules(dirs []string) (*engine.Ruleset, error) {
+	var srcs []engine.Source
+	if len(dirs) == 0 {
+		srcs = append(srcs, engine.Source{FS: rules.FS(), Display: rules.Display})
+	}
+	for _, d := range dirs {
+		src, err := engine.DirSource(d)
+		if err != nil {
+			return nil, failf(exitUsage, "%w", err)
+		}
+		srcs = append(srcs, src)
+	}
+	rs, err := engine.Load(srcs...)
+	if err != nil {
+		var le *engine.LoadError
+		if errors.As(err, &le) {
+			return nil, failf(exitUsage, "rules do not compile (%d error(s)):\n%w", len(le.Errors), err)
+		}
+		return nil, failf(exitUsage, "%w", err)
+	}
+	if rs.Len() == 0 {
+		return nil, failf(exitUsage, "no rules found in %s", strings.Join(dirs, ", "))
+	}
+	return rs, nil
+}
+
+// inputs expands PATH arguments; they are required.
+func inputs(c *cli.Context) ([]source.Input, error) {
+	if c.NArg() == 0 {
+		return nil, failf(exitUsage, "%s needs at least one PATH (a file, directory, glob, or - for stdin)\nsee: detect %s --help", c.Command.Name, c.Command.Name)
+	}
+	ins, err := source.Expand(c.Args().Slice())
+	if err != nil {
+		return nil, failf(exitUsage, "%w", err)
+	}
+	return ins, nil
+}
+
+// checkFormat validates --format early, so a typo is a usage error and not a
+// failure in the middle of a run.
+func checkFormat(f string) error {
+	if f == "" || f == "auto" {
+		return nil
+	}
+	for _, known := range normalize.Formats() {
+		if f == known {
+			return nil
+		}
+	}
+	return failf(exitUsage, "unknown --format %q (known: auto, %s)", f, strings.Join(normalize.Formats(), ", "))
+}
+
+// opener returns the pipeline's input opener, with "-" bound to stdin.
+func opener(e *env) func(source.Input) (io.ReadCloser, error) {
+	return func(in source.Input) (io.ReadCloser, error) {
+		if in.Path == "-" {
+			return source.OpenReader(e.stdin, "-")
+		}
+		return source.Open(in)
+	}
+}
+
+// signalContext is cancelled on Ctrl-C, so a long scan stops cleanly with its
+// summary instead of dying mid-line.
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt)
+}
+
+// progressPrinter draws a one-line progress report on a terminal.
+func progressPrinter(w io.Writer) func(pipeline.Stats) {
+	start := time.Now()
+	return func(s pipeline.Stats) {
+		el := time.Since(start).Seconds()
+		msg := fmt.Sprintf("\r%s lines, %s events, %d alerts, %s lines/s",
+			human(s.Lines), human(s.Events), s.Alerts, human(int64(float64(s.Lines)/el)))
+		if s.TotalBytes > 0 {
+			pct := float64(s.Bytes) / float64(s.TotalBytes) * 100
+			// Compressed inputs decompress to more than their size on disk.
+			if pct <= 100 {
+				msg += fmt.Sprintf(" (%.0f%% of input)", pct)
+			}
+		}
+		fmt.Fprint(w, msg+"\x1b[K")
+	}
+}
+
+func human(n int64) string {
+	switch {
+	case n >= 10_000_000:
+		return fmt.Sprintf("%.0fM", float64(n)/1e6)
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.1fM", float64(n)/1e6)
+	case n >= 10_000:
+		return fmt.Sprintf("%.0fk", float64(n)/1e3)
+	}
+	return fmt.Sprint(n)
+}

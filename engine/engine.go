@@ -1,0 +1,231 @@
+// Package engine loads rule files into an immutable Ruleset and evaluates it
+// against normalized events, producing alerts.
+//
+// A Ruleset is built completely or not at all: Load reports every error it
+// finds (each with file:line:col) and returns no rules when there is any, so
+// a caller that hot-reloads can keep the previous set running. Once built, a
+// Ruleset is read-only and safe for concurrent Evaluate calls.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/detect-dev/detect/engine/sigma"
+	"github.com/detect-dev/detect/schema"
+)
+
+// Engines that evaluate rules.
+const (
+	EngineSigma = "sigma"
+	EngineRego  = "rego"
+)
+
+// Rule is one loaded detection, whatever its engine.
+type Rule struct {
+	ID          string
+	Title       string
+	Description string
+	Level       string
+	Tags        []string
+	References  []string
+	Engine      string
+	File        string // as shown to users: rules/sigma/x.yml for the embedded pack
+	Line        int
+	// Generate is false for rules that only feed a correlation.
+	Generate bool
+
+	match func(*schema.Event) bool
+}
+
+// Match reports whether the rule fires on e.
+func (r *Rule) Match(e *schema.Event) bool { return r.match(e) }
+
+// Ruleset is an immutable, compiled set of rules.
+type Ruleset struct {
+	rules []*Rule
+	byID  map[string]*Rule
+}
+
+// Rules returns the rules in load order (sorted by file, then position).
+func (rs *Ruleset) Rules() []*Rule { return rs.rules }
+
+// Rule returns the rule with the given id.
+func (rs *Ruleset) Rule(id string) (*Rule, bool) {
+	r, ok := rs.byID[strings.ToLower(id)]
+	return r, ok
+}
+
+// Len is the number of rules.
+func (rs *Ruleset) Len() int { return len(rs.rules) }
+
+// Evaluate runs every rule over e and calls emit for each one that fires.
+// The alert shares e; callers must not modify e afterwards.
+func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
+	for _, r := range rs.rules {
+		if !r.Generate || !r.match(e) {
+			continue
+		}
+		emit(&schema.Alert{
+			Time:      e.Time,
+			RuleID:    r.ID,
+			RuleTitle: r.Title,
+			RuleFile:  r.File,
+			Engine:    r.Engine,
+			Level:     r.Level,
+			Tags:      r.Tags,
+			Event:     e,
+		})
+	}
+}
+
+// Source is one tree of rule files.
+type Source struct {
+	FS fs.FS
+	// Display is prepended to paths inside FS in messages and alerts
+	// (e.g. "rules" for the embedded pack, the directory for --rules).
+	Display string
+}
+
+// DirSource returns the Source for a rule directory on disk.
+func DirSource(dir string) (Source, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return Source{}, fmt.Errorf("rules: %w", err)
+	}
+	if !st.IsDir() {
+		return Source{}, fmt.Errorf("rules: %s is not a directory", dir)
+	}
+	return Source{FS: os.DirFS(dir), Display: filepath.ToSlash(filepath.Clean(dir))}, nil
+}
+
+// LoadError lists every problem found while loading rules.
+type LoadError struct {
+	Errors []error
+}
+
+func (e *LoadError) Error() string {
+	msgs := make([]string, len(e.Errors))
+	for i, err := range e.Errors {
+		msgs[i] = err.Error()
+	}
+	return strings.Join(msgs, "\n")
+}
+
+// Unwrap exposes the individual errors to errors.Is/As.
+func (e *LoadError) Unwrap() []error { return e.Errors }
+
+// Load reads every rule file from the sources (Sigma: *.yml, *.yaml) and
+// compiles them. Ids must be unique across all sources. On any error it
+// returns a *LoadError with every problem found, and no Ruleset.
+func Load(sources ...Source) (*Ruleset, error) {
+	var errs []error
+	rs := &Ruleset{byID: map[string]*Rule{}}
+	for _, src := range sources {
+		err := fs.WalkDir(src.FS, ".", func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", path.Join(src.Display, p), err))
+				return nil
+			}
+			name := d.Name()
+			if d.IsDir() {
+				if p != "." && strings.HasPrefix(name, ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if strings.HasPrefix(name, ".") {
+				return nil
+			}
+			display := path.Join(src.Display, p)
+			switch strings.ToLower(path.Ext(name)) {
+			case ".yml", ".yaml":
+				if isDataDir(p) {
+					return nil // rules/data/*.yaml are tunables, not rules
+				}
+				data, err := fs.ReadFile(src.FS, p)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", display, err))
+					return nil
+				}
+				rules, err := sigma.ParseFile(display, data)
+				if err != nil {
+					errs = append(errs, flatten(err)...)
+					return nil
+				}
+				for _, sr := range rules {
+					rs.rules = append(rs.rules, fromSigma(sr))
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	sort.SliceStable(rs.rules, func(i, j int) bool {
+		a, b := rs.rules[i], rs.rules[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	for _, r := range rs.rules {
+		id := strings.ToLower(r.ID)
+		if prev, dup := rs.byID[id]; dup {
+			errs = append(errs, fmt.Errorf("%s:%d:1: rule id %s is already used by %s:%d (%q); ids must be unique",
+				r.File, r.Line, r.ID, prev.File, prev.Line, prev.Title))
+			continue
+		}
+		rs.byID[id] = r
+	}
+	if len(errs) > 0 {
+		return nil, &LoadError{Errors: errs}
+	}
+	return rs, nil
+}
+
+// isDataDir reports whether a rule-tree path lies under a data/ directory,
+// where Rego tunables live.
+func isDataDir(p string) bool {
+	return p == "data" || strings.HasPrefix(p, "data/") || strings.Contains(p, "/data/")
+}
+
+// flatten turns a multi-error (sigma.ErrorList or errors.Join) into its parts
+// so each is reported on its own line.
+func flatten(err error) []error {
+	var list sigma.ErrorList
+	if errors.As(err, &list) {
+		out := make([]error, len(list))
+		for i, e := range list {
+			out[i] = e
+		}
+		return out
+	}
+	if m, ok := err.(interface{ Unwrap() []error }); ok {
+		return m.Unwrap()
+	}
+	return []error{err}
+}
+
+func fromSigma(sr *sigma.Rule) *Rule {
+	return &Rule{
+		ID:          strings.ToLower(sr.ID),
+		Title:       sr.Title,
+		Description: sr.Description,
+		Level:       sr.Level,
+		Tags:        sr.Tags,
+		References:  sr.References,
+		Engine:      EngineSigma,
+		File:        sr.File,
+		Line:        sr.Line,
+		Generate:    true,
+		match:       sr.Match,
+	}
+}

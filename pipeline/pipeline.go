@@ -1,0 +1,336 @@
+// Package pipeline wires source -> normalize -> engine -> output for one run
+// over a set of inputs, and accounts for every line it read.
+//
+// Reading and parsing are sequential (one parser per format reads all files
+// in order, so a message whose lines straddle a log rotation is still
+// stitched together); rule evaluation fans out to a worker pool in batches,
+// and results are put back in input order before they reach the caller, so
+// output is deterministic whatever the number of workers.
+package pipeline
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/detect-dev/detect/engine"
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/schema"
+	"github.com/detect-dev/detect/source"
+)
+
+// Config describes one run.
+type Config struct {
+	// Inputs in reading order (see source.Expand).
+	Inputs []source.Input
+	// Format of the inputs: a registered name, or "" / "auto" to sniff each
+	// input's first line (falling back to DefaultFormat).
+	Format string
+	// DefaultFormat is used when sniffing cannot tell; "postfix" if empty.
+	DefaultFormat string
+	// Parser options (year inference, clock). ModTime is set per file.
+	Parser normalize.Options
+	// Rules to evaluate; nil to only normalize.
+	Rules *engine.Ruleset
+	// OnEvent, when set, receives every event in input order.
+	OnEvent func(*schema.Event) error
+	// OnAlert receives every alert in input order.
+	OnAlert func(*schema.Alert) error
+	// Workers evaluating rules; 0 means GOMAXPROCS.
+	Workers int
+	// Samples is how many not-understood lines to keep for the summary
+	// (default 5).
+	Samples int
+	// Progress, when set, is called about once a second with the stats so
+	// far (from the reading goroutine; it must not block for long).
+	Progress func(Stats)
+	// Open opens an input; source.Open when nil (tests inject stdin here).
+	Open func(source.Input) (io.ReadCloser, error)
+}
+
+// Sample is a line that was not understood, kept so the user can see what
+// the parser missed and where.
+type Sample struct {
+	File string
+	Line int
+	Text string
+}
+
+// Stats accounts for a run.
+type Stats struct {
+	Files         int
+	Bytes         int64 // bytes read (after decompression)
+	TotalBytes    int64 // sum of input sizes on disk, for progress (0 if unknown)
+	Lines         int64
+	Understood    int64
+	Ignored       int64
+	NotUnderstood int64
+	Truncated     int // over-long lines cut to the scanner's maximum
+	Events        int64
+	Alerts        int64
+	AlertsByRule  map[string]int // rule id -> alerts
+	Samples       []Sample
+	Formats       map[string]int // files read per format
+	ParserStats   map[string]int // parser counters, prefixed by format
+	Elapsed       time.Duration
+}
+
+// LinesPerSecond is the reading rate of the run.
+func (s Stats) LinesPerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Lines) / s.Elapsed.Seconds()
+}
+
+// batch is a run of consecutive events and, once evaluated, their alerts.
+type batch struct {
+	seq    int
+	events []*schema.Event
+	alerts []*schema.Alert
+}
+
+const batchSize = 256
+
+// Run reads every input and returns the run's stats. It stops at the first
+// error from reading an input or from a callback (wrapped with the input's
+// name), or when ctx is cancelled.
+func Run(ctx context.Context, cfg Config) (Stats, error) {
+	start := time.Now()
+	st := Stats{AlertsByRule: map[string]int{}, Formats: map[string]int{}, ParserStats: map[string]int{}}
+	for _, in := range cfg.Inputs {
+		st.TotalBytes += in.Size
+	}
+	if cfg.Samples == 0 {
+		cfg.Samples = 5
+	}
+	if cfg.Open == nil {
+		cfg.Open = source.Open
+	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	toEval := make(chan *batch, workers*2)
+	evaluated := make(chan *batch, workers*2)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for b := range toEval {
+				if cfg.Rules != nil {
+					for _, e := range b.events {
+						cfg.Rules.Evaluate(e, func(a *schema.Alert) { b.alerts = append(b.alerts, a) })
+					}
+				}
+				evaluated <- b
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(evaluated) }()
+
+	// The collector delivers batches in sequence order.
+	collectErr := make(chan error, 1)
+	var alerts, events int64
+	byRule := map[string]int{}
+	go func() {
+		pending := map[int]*batch{}
+		next := 0
+		var err error
+		for b := range evaluated {
+			pending[b.seq] = b
+			for {
+				cur, ok := pending[next]
+				if !ok {
+					break
+				}
+				delete(pending, next)
+				next++
+				if err != nil {
+					continue // drain so the workers can finish
+				}
+				events += int64(len(cur.events))
+				if cfg.OnEvent != nil {
+					for _, e := range cur.events {
+						if err = cfg.OnEvent(e); err != nil {
+							cancel()
+							break
+						}
+					}
+				}
+				for _, a := range cur.alerts {
+					if err != nil {
+						break
+					}
+					alerts++
+					byRule[a.RuleID]++
+					if cfg.OnAlert != nil {
+						if err = cfg.OnAlert(a); err != nil {
+							cancel()
+						}
+					}
+				}
+			}
+		}
+		collectErr <- err
+	}()
+
+	readErr := read(ctx, &cfg, &st, toEval)
+	close(toEval)
+	cbErr := <-collectErr
+
+	st.Events, st.Alerts, st.AlertsByRule = events, alerts, byRule
+	st.Elapsed = time.Since(start)
+	if cbErr != nil {
+		return st, cbErr
+	}
+	if readErr != nil && !errors.Is(readErr, context.Canceled) {
+		return st, readErr
+	}
+	return st, ctx.Err()
+}
+
+// read parses every input in order and sends event batches to out.
+func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error {
+	parsers := map[string]normalize.Parser{}
+	cur := &batch{}
+	seq := 0
+	send := func() {
+		if len(cur.events) == 0 {
+			return
+		}
+		cur.seq = seq
+		seq++
+		select {
+		case out <- cur:
+		case <-ctx.Done():
+		}
+		cur = &batch{events: make([]*schema.Event, 0, batchSize)}
+	}
+	emit := func(e *schema.Event) {
+		cur.events = append(cur.events, e)
+		if len(cur.events) >= batchSize {
+			send()
+		}
+	}
+	lastProgress := time.Now()
+	var doneBytes int64
+
+	for _, in := range cfg.Inputs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rc, err := cfg.Open(in)
+		if err != nil {
+			return err
+		}
+		br := bufio.NewReaderSize(rc, 64<<10)
+		format, err := chooseFormat(cfg, br)
+		if err != nil {
+			rc.Close()
+			return fmt.Errorf("%s: %w", in.Path, err)
+		}
+		p, ok := parsers[format]
+		if !ok {
+			opts := cfg.Parser
+			opts.ModTime = in.ModTime
+			p, err = normalize.New(format, opts)
+			if err != nil {
+				rc.Close()
+				return fmt.Errorf("%s: %w", in.Path, err)
+			}
+			parsers[format] = p
+		}
+		if fa, ok := p.(normalize.FileAware); ok {
+			fa.BeginFile(in.Path, in.ModTime)
+		}
+		st.Files++
+		st.Formats[format]++
+
+		sc := source.NewScanner(br, in.Path)
+		for sc.Scan() {
+			line := sc.Line()
+			st.Lines++
+			switch p.Parse(line, emit) {
+			case normalize.Understood:
+				st.Understood++
+			case normalize.Ignored:
+				st.Ignored++
+			default:
+				st.NotUnderstood++
+				if len(st.Samples) < cfg.Samples {
+					st.Samples = append(st.Samples, Sample{File: line.File, Line: line.Number, Text: line.Text})
+				}
+			}
+			if cfg.Progress != nil && st.Lines&1023 == 0 && time.Since(lastProgress) >= time.Second {
+				lastProgress = time.Now()
+				st.Bytes = doneBytes + sc.Bytes()
+				cfg.Progress(*st)
+				if ctx.Err() != nil {
+					break
+				}
+			}
+		}
+		st.Truncated += sc.Truncated()
+		doneBytes += sc.Bytes()
+		st.Bytes = doneBytes
+		scanErr := sc.Err()
+		rc.Close()
+		if scanErr != nil {
+			return fmt.Errorf("%s: %w", in.Path, scanErr)
+		}
+	}
+	// End of input: flush pending parser state in a stable order.
+	names := make([]string, 0, len(parsers))
+	for name := range parsers {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := parsers[name]
+		p.Flush(emit)
+		for k, v := range p.Stats() {
+			st.ParserStats[name+"."+k] += v
+		}
+	}
+	send()
+	return nil
+}
+
+// chooseFormat returns cfg.Format, or sniffs the stream when it is auto.
+func chooseFormat(cfg *Config, br *bufio.Reader) (string, error) {
+	if cfg.Format != "" && cfg.Format != "auto" {
+		return cfg.Format, nil
+	}
+	def := cfg.DefaultFormat
+	if def == "" {
+		def = "postfix"
+	}
+	// Peek at the first non-blank line without consuming it.
+	buf, err := br.Peek(8 << 10)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return "", err
+	}
+	for _, l := range strings.Split(string(buf), "\n") {
+		if strings.TrimSpace(l) == "" {
+			continue
+		}
+		if f := normalize.Sniff(l); f != "" {
+			return f, nil
+		}
+		break
+	}
+	return def, nil
+}

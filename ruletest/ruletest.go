@@ -1,0 +1,333 @@
+// Package ruletest loads rule case files (tests/rule_cases/*.yml, format in
+// DESIGN.md section 4) and runs them through the same normalize + engine
+// path as `detect scan`, so a rule is proven by the code that will run it.
+package ruletest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/detect-dev/detect/engine"
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/schema"
+)
+
+// Case is one test of one rule.
+type Case struct {
+	File   string // case file, as given
+	Line   int    // line of the case's `name:` in File
+	Rule   string // rule id
+	Name   string
+	Format string          // for Log
+	Log    string          // raw log text, run through the parser for Format
+	LogPos int             // line in File where Log's first line is
+	Events []*schema.Event // or normalized events
+	Expect Expect
+}
+
+// Expect is what a case requires of the alerts its rule produces.
+type Expect struct {
+	Alerts int
+	// Match, when set, must be a subset of at least one alert's JSON object
+	// (nested objects compare as subsets, scalars by their text).
+	Match map[string]any
+}
+
+type caseFileYAML struct {
+	Rule  string      `yaml:"rule"`
+	Cases []yaml.Node `yaml:"cases"`
+}
+
+type caseYAML struct {
+	Name   string           `yaml:"name"`
+	Format string           `yaml:"format"`
+	Log    string           `yaml:"log"`
+	Events []map[string]any `yaml:"events"`
+	Expect struct {
+		Alerts *int           `yaml:"alerts"`
+		Match  map[string]any `yaml:"match"`
+	} `yaml:"expect"`
+}
+
+// LoadDir reads every *.yml / *.yaml case file under dir.
+func LoadDir(dir string) ([]*Case, error) {
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ext := strings.ToLower(filepath.Ext(p)); !d.IsDir() && (ext == ".yml" || ext == ".yaml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rule cases: %w", err)
+	}
+	sort.Strings(files)
+	var all []*Case
+	var errs []error
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		cases, err := Parse(f, data)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		all = append(all, cases...)
+	}
+	return all, errors.Join(errs...)
+}
+
+// Parse reads one case file. Errors carry file:line:col.
+func Parse(file string, data []byte) ([]*Case, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, fmt.Errorf("%s:1:1: empty case file", file)
+	}
+	var cf caseFileYAML
+	if err := root.Content[0].Decode(&cf); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	if cf.Rule == "" {
+		return nil, fmt.Errorf("%s:%d:%d: case file names no rule (want `rule: <rule id>`)", file, root.Content[0].Line, root.Content[0].Column)
+	}
+	if len(cf.Cases) == 0 {
+		return nil, fmt.Errorf("%s:%d:%d: case file has no cases", file, root.Content[0].Line, root.Content[0].Column)
+	}
+	var out []*Case
+	var errs []error
+	for i := range cf.Cases {
+		n := &cf.Cases[i]
+		pos := fmt.Sprintf("%s:%d:%d", file, n.Line, n.Column)
+		var cy caseYAML
+		if err := n.Decode(&cy); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", pos, err))
+			continue
+		}
+		c := &Case{File: file, Line: n.Line, Rule: strings.ToLower(cf.Rule), Name: cy.Name, Format: cy.Format, Log: cy.Log}
+		if c.Name == "" {
+			c.Name = fmt.Sprintf("case %d", i+1)
+		}
+		switch {
+		case cy.Log != "" && len(cy.Events) > 0:
+			errs = append(errs, fmt.Errorf("%s: case %q has both log and events; give one", pos, c.Name))
+			continue
+		case cy.Log == "" && len(cy.Events) == 0:
+			errs = append(errs, fmt.Errorf("%s: case %q has neither log nor events", pos, c.Name))
+			continue
+		case cy.Log != "" && cy.Format == "":
+			errs = append(errs, fmt.Errorf("%s: case %q gives a log but no format", pos, c.Name))
+			continue
+		}
+		c.LogPos = valueLine(n, "log")
+		for j, m := range cy.Events {
+			b, err := json.Marshal(m)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: case %q event %d: %w", pos, c.Name, j+1, err))
+				continue
+			}
+			ev := new(schema.Event)
+			if err := json.Unmarshal(b, ev); err != nil {
+				errs = append(errs, fmt.Errorf("%s: case %q event %d: %w", pos, c.Name, j+1, err))
+				continue
+			}
+			if ev.SourceFile == "" {
+				ev.SourceFile, ev.SourceLine = file, n.Line
+			}
+			c.Events = append(c.Events, ev)
+		}
+		if cy.Expect.Alerts == nil {
+			errs = append(errs, fmt.Errorf("%s: case %q has no expect.alerts", pos, c.Name))
+			continue
+		}
+		c.Expect = Expect{Alerts: *cy.Expect.Alerts, Match: cy.Expect.Match}
+		out = append(out, c)
+	}
+	return out, errors.Join(errs...)
+}
+
+// valueLine finds the line where key's block value starts (for `log: |` the
+// text starts on the next line).
+func valueLine(m *yaml.Node, key string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			v := m.Content[i+1]
+			if v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+				return v.Line + 1
+			}
+			return v.Line
+		}
+	}
+	return m.Line
+}
+
+// Result is the outcome of one case.
+type Result struct {
+	Case   *Case
+	Pass   bool
+	Got    int             // alerts from the case's rule
+	Alerts []*schema.Alert // the alerts, for the failure report
+	Reason string          // why it failed
+}
+
+// Problem is a rule-level failure: a rule without a firing or a quiet case,
+// or a case file naming a rule that does not exist.
+type Problem struct {
+	Pos string // file:line of the rule or case file
+	Msg string
+}
+
+func (p Problem) String() string { return p.Pos + ": " + p.Msg }
+
+// Run executes the cases against rs and checks rule coverage.
+func Run(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
+	var results []Result
+	var problems []Problem
+	fires := map[string]bool{}
+	quiet := map[string]bool{}
+	unknown := map[string]bool{}
+	for _, c := range cases {
+		if _, ok := rs.Rule(c.Rule); !ok {
+			if !unknown[c.File] {
+				unknown[c.File] = true
+				problems = append(problems, Problem{Pos: fmt.Sprintf("%s:1", c.File), Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
+			}
+			continue
+		}
+		r := RunCase(rs, c)
+		results = append(results, r)
+		if c.Expect.Alerts > 0 {
+			fires[c.Rule] = true
+		} else {
+			quiet[c.Rule] = true
+		}
+	}
+	for _, r := range rs.Rules() {
+		if !r.Generate {
+			continue // correlation bases are covered by their correlation's cases
+		}
+		pos := fmt.Sprintf("%s:%d", r.File, r.Line)
+		if !fires[r.ID] {
+			problems = append(problems, Problem{Pos: pos, Msg: fmt.Sprintf("rule %s (%s) has no case that fires", r.ID, r.Title)})
+		}
+		if !quiet[r.ID] {
+			problems = append(problems, Problem{Pos: pos, Msg: fmt.Sprintf("rule %s (%s) has no case that stays quiet", r.ID, r.Title)})
+		}
+	}
+	return results, problems
+}
+
+// RunCase runs one case: its log through the real parser (or its events as
+// given), every event through the rule set, counting the case rule's alerts.
+func RunCase(rs *engine.Ruleset, c *Case) Result {
+	res := Result{Case: c}
+	events := c.Events
+	if c.Log != "" {
+		p, err := normalize.New(c.Format, normalize.Options{})
+		if err != nil {
+			res.Reason = err.Error()
+			return res
+		}
+		emit := func(e *schema.Event) { events = append(events, e) }
+		lines := strings.Split(strings.TrimRight(c.Log, "\n"), "\n")
+		for i, text := range lines {
+			line := schema.Line{Text: text, File: c.File, Number: c.LogPos + i}
+			if p.Parse(line, emit) == normalize.NotUnderstood {
+				res.Reason = fmt.Sprintf("%s:%d: the %s parser did not understand this log line: %s", c.File, line.Number, c.Format, text)
+				return res
+			}
+		}
+		p.Flush(emit)
+	}
+	for _, e := range events {
+		rs.Evaluate(e, func(a *schema.Alert) {
+			if a.RuleID == c.Rule {
+				res.Alerts = append(res.Alerts, a)
+			}
+		})
+	}
+	res.Got = len(res.Alerts)
+	if res.Got != c.Expect.Alerts {
+		res.Reason = fmt.Sprintf("want %d alert(s), got %d", c.Expect.Alerts, res.Got)
+		return res
+	}
+	if len(c.Expect.Match) > 0 {
+		matched := false
+		for _, a := range res.Alerts {
+			if subset(c.Expect.Match, alertObject(a)) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			want, _ := json.Marshal(c.Expect.Match)
+			res.Reason = fmt.Sprintf("no alert matches %s", want)
+			return res
+		}
+	}
+	res.Pass = true
+	return res
+}
+
+func alertObject(a *schema.Alert) map[string]any {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil
+	}
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	_ = dec.Decode(&m)
+	return m
+}
+
+// subset reports whether every key of want is in got with an equal value;
+// nested objects recurse, lists must match element-wise, scalars compare as
+// text so `size: 1000` in YAML equals the JSON number 1000.
+func subset(want, got any) bool {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return false
+		}
+		for k, wv := range w {
+			gv, ok := g[k]
+			if !ok || !subset(wv, gv) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		g, ok := got.([]any)
+		if !ok || len(g) != len(w) {
+			return false
+		}
+		for i := range w {
+			if !subset(w[i], g[i]) {
+				return false
+			}
+		}
+		return true
+	case nil:
+		return got == nil
+	}
+	return fmt.Sprint(want) == fmt.Sprint(got)
+}
