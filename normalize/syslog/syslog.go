@@ -208,3 +208,11 @@ func splitTag(s string) (prog string, pid int, msg string, ok bool) {
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// SetModTime changes the reference for year inference when the stream moves
+// on to another file (log rotation): each file's modification time anchors
+// its own lines. A zero time falls back to the other sources.
+func (p *Parser) SetModTime(t time.Time) {
+	p.opts.ModTime = t
+	p.lastStamp, p.lastTime = "", time.Time{}
+}

@@ -1,0 +1,241 @@
+package postfix
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/schema"
+)
+
+// deliveryAgent handles smtp, lmtp, local, virtual, pipe, error, retry and
+// discard: their to= lines are the delivery events; their other queue-id
+// lines ("host x said: ...", "lost connection with ...") repeat what the
+// to= line will say and are counted as ignored.
+func (p *Parser) deliveryAgent(l *line, msg string) normalize.Result {
+	if id, rest, ok := splitQueueID(msg); ok {
+		if strings.HasPrefix(rest, "to=") {
+			return p.delivery(l, id, rest)
+		}
+		return p.ignore(catDeliveryInfo)
+	}
+	switch {
+	case strings.HasPrefix(msg, "connect to "):
+		return p.ignore(catConnection)
+	case isTLSNoise(msg):
+		return p.ignore(catTLS)
+	}
+	if r, ok := p.common(msg); ok {
+		return r
+	}
+	return normalize.NotUnderstood
+}
+
+// deliveryAction maps status= words to schema actions. ok is false for the
+// address-verification results, which are probes rather than deliveries.
+func deliveryAction(status string) (action string, ok, known bool) {
+	switch status {
+	case "sent":
+		return schema.ActionDelivered, true, true
+	case "deferred", "SOFTBOUNCE":
+		return schema.ActionDeferred, true, true
+	case "bounced", "expired":
+		return schema.ActionBounced, true, true
+	case "deliverable", "undeliverable", "undeliverable-but-not-cached":
+		return "", false, true
+	}
+	return "", false, false
+}
+
+// delivery parses
+//
+//	to=<r>, orig_to=<o>, relay=host[ip]:25, delay=1.2, delays=a/b/c/d, dsn=2.0.0, status=sent (250 ok)
+//
+// (old Postfix versions lack delays= and dsn=; local may log to= without
+// the angle brackets) into one delivery event joined with its message.
+func (p *Parser) delivery(l *line, id, s string) normalize.Result {
+	ev := l.event(schema.TypeDelivery, "")
+	var haveTo bool
+	rest := s
+	for {
+		k, v, r, ok := nextKV(rest)
+		if !ok {
+			rest = r
+			break
+		}
+		rest = r
+		switch k {
+		case "to":
+			ev.Recipient, haveTo = v, true
+		case "orig_to":
+			ev.OrigRecipient = v
+		case "relay":
+			ev.Relay = v
+		case "delay":
+			if d, err := strconv.ParseFloat(v, 64); err == nil {
+				ev.SetDelay(d)
+			}
+		case "dsn":
+			ev.StatusCode = v
+		case "status":
+			ev.Status = v
+		}
+		if k == "status" {
+			break
+		}
+	}
+	action, isDelivery, known := deliveryAction(ev.Status)
+	if !haveTo || !known {
+		return normalize.NotUnderstood
+	}
+	if !isDelivery {
+		return p.ignore(catAddressVerify)
+	}
+	ev.Action = action
+	ev.Reason = parenthesized(rest)
+	ev.QueueID = id
+	if m := p.msg(id, false); m != nil {
+		m.join(ev)
+	} else {
+		p.orphans++
+	}
+	l.send(ev)
+	return normalize.Understood
+}
+
+// parenthesized returns the text of " (text)" after a status word: from the
+// first '(' to the last ')', so that nested parentheses such as "(in reply
+// to RCPT TO command)" stay inside.
+func parenthesized(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) == 0 || s[0] != '(' {
+		return s
+	}
+	s = s[1:]
+	if n := len(s); n > 0 && s[n-1] == ')' {
+		s = s[:n-1]
+	}
+	return s
+}
+
+// qmgr handles from=/size=/nrcpt= (the message entering the active queue),
+// removed (the message left: its state goes), expiries, and the to= lines
+// qmgr writes itself for recipients it defers or bounces without a delivery
+// agent ("delivery temporarily suspended").
+func (p *Parser) qmgr(l *line, msg string) normalize.Result {
+	id, rest, ok := splitQueueID(msg)
+	if !ok {
+		if r, ok := p.common(msg); ok {
+			return r
+		}
+		return normalize.NotUnderstood
+	}
+	switch {
+	case rest == "removed":
+		p.drop(id)
+		return normalize.Understood
+	case strings.HasPrefix(rest, "to="):
+		return p.delivery(l, id, rest)
+	case strings.HasPrefix(rest, "from="):
+		return p.qmgrFrom(id, rest)
+	case strings.HasPrefix(rest, "skipped"):
+		return p.ignore(catQueue)
+	}
+	if r, ok := p.common(rest); ok {
+		return r
+	}
+	return normalize.NotUnderstood
+}
+
+func (p *Parser) qmgrFrom(id, s string) normalize.Result {
+	var from, status string
+	var hasFrom bool
+	var size, nrcpt int64
+	var haveSize, haveNrcpt bool
+	rest := s
+	for {
+		k, v, r, ok := nextKV(rest)
+		if !ok {
+			break
+		}
+		rest = r
+		switch k {
+		case "from":
+			from, hasFrom = v, true
+		case "size":
+			size, haveSize = atoi(v)
+		case "nrcpt":
+			nrcpt, haveNrcpt = atoi(v)
+		case "status":
+			status = v
+		}
+	}
+	if !hasFrom {
+		return normalize.NotUnderstood
+	}
+	if status == "expired" {
+		// The message gave up; its bounce is a new message with its own
+		// deliveries, so this line is only counted.
+		p.expired++
+		if m := p.msg(id, false); m != nil {
+			m.setSender(from, true)
+		}
+		return normalize.Understood
+	}
+	m := p.msg(id, true)
+	m.setSender(from, true)
+	if haveSize {
+		m.size = size
+	}
+	if haveNrcpt && nrcpt < 1<<31 {
+		m.nrcpt = int(nrcpt)
+	}
+	return normalize.Understood
+}
+
+// pickup: `QUEUEID: uid=0 from=<root>` gives the sender of locally submitted
+// mail, a fallback until qmgr logs the rewritten address.
+func (p *Parser) pickup(_ *line, msg string) normalize.Result {
+	id, rest, ok := splitQueueID(msg)
+	if !ok {
+		if r, ok := p.common(msg); ok {
+			return r
+		}
+		return normalize.NotUnderstood
+	}
+	for {
+		k, v, r, ok := nextKV(rest)
+		if !ok {
+			break
+		}
+		rest = r
+		if k == "from" {
+			p.msg(id, true).setSender(v, false)
+			return normalize.Understood
+		}
+	}
+	return normalize.NotUnderstood
+}
+
+// bounce (and defer, trace) log the notification they queue as a new
+// message: `QUEUEID: sender non-delivery notification: NEWID`. The new
+// message's own lines make its events, so this is only counted.
+func (p *Parser) bounce(msg string) normalize.Result {
+	if _, rest, ok := splitQueueID(msg); ok && strings.Contains(rest, " notification: ") {
+		p.notifications++
+		return normalize.Understood
+	}
+	if r, ok := p.common(msg); ok {
+		return r
+	}
+	return normalize.NotUnderstood
+}
+
+// postsuper: an administrator removing a message ends its state; the rest
+// (requeue, hold, summaries) is counted.
+func (p *Parser) postsuper(msg string) normalize.Result {
+	if id, rest, ok := splitQueueID(msg); ok && rest == "removed" {
+		p.drop(id)
+	}
+	return p.ignore(catPostsuper)
+}
