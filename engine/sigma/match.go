@@ -127,6 +127,9 @@ func (v *val) matchText(s string) bool {
 		n, err := strconv.ParseFloat(s, 64)
 		return err == nil && v.matchNum(n)
 	case valCIDR:
+		if !maybeAddr(s) {
+			return false // ParseAddr's error would allocate
+		}
 		a, err := netip.ParseAddr(s)
 		if err != nil {
 			return false
@@ -307,6 +310,26 @@ func anyText(e *schema.Event, v *val) bool {
 		}
 	}
 	return false
+}
+
+// maybeAddr reports whether s could be an IP address: hex digits, dots and
+// colons (and a %zone). It keeps words like "unknown" away from
+// netip.ParseAddr, whose error value is allocated.
+func maybeAddr(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F', c == '.', c == ':':
+		case c == '%':
+			return true // the zone may hold anything
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // looksNumeric reports whether s has the shape of a decimal number
