@@ -209,6 +209,15 @@ func alertRow(a *schema.Alert) []string {
 		row[7] = e.SourceFile + ":" + strconv.Itoa(e.SourceLine)
 	}
 	detail := a.Message
+	if detail == "" && a.Event != nil {
+		// Without a rule message, show what an analyst checks next: the
+		// attachment names, else the MTA's reason.
+		if len(a.Event.AttachmentName) > 0 {
+			detail = strings.Join(a.Event.AttachmentName, ", ")
+		} else {
+			detail = a.Event.Reason
+		}
+	}
 	if len(a.Group) > 0 {
 		keys := make([]string, 0, len(a.Group))
 		for k := range a.Group {

@@ -9,7 +9,6 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +33,7 @@ type Config struct {
 	// input's first line (falling back to DefaultFormat).
 	Format string
 	// DefaultFormat is used when sniffing cannot tell; "postfix" if empty.
+	// Blank lines before the first text line are counted as ignored.
 	DefaultFormat string
 	// Parser options (year inference, clock). ModTime is set per file.
 	Parser normalize.Options
@@ -66,7 +66,8 @@ type Sample struct {
 // Stats accounts for a run.
 type Stats struct {
 	Files         int
-	Bytes         int64 // bytes read (after decompression)
+	Bytes         int64 // text bytes read (after decompression)
+	StoredBytes   int64 // bytes read as stored (compressed), comparable with TotalBytes
 	TotalBytes    int64 // sum of input sizes on disk, for progress (0 if unknown)
 	Lines         int64
 	Understood    int64
@@ -226,7 +227,7 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 		}
 	}
 	lastProgress := time.Now()
-	var doneBytes int64
+	var doneBytes, doneStored int64
 
 	for _, in := range cfg.Inputs {
 		if err := ctx.Err(); err != nil {
@@ -236,33 +237,32 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 		if err != nil {
 			return err
 		}
-		br := bufio.NewReaderSize(rc, 64<<10)
-		format, err := chooseFormat(cfg, br)
-		if err != nil {
-			rc.Close()
-			return fmt.Errorf("%s: %w", in.Path, err)
-		}
-		p, ok := parsers[format]
-		if !ok {
-			opts := cfg.Parser
-			opts.ModTime = in.ModTime
-			p, err = normalize.New(format, opts)
-			if err != nil {
-				rc.Close()
-				return fmt.Errorf("%s: %w", in.Path, err)
-			}
-			parsers[format] = p
-		}
-		if fa, ok := p.(normalize.FileAware); ok {
-			fa.BeginFile(in.Path, in.ModTime)
-		}
 		st.Files++
-		st.Formats[format]++
-
-		sc := source.NewScanner(br, in.Path)
+		// The parser is chosen at the first non-blank line, so --format auto
+		// can sniff it without a second read of the input.
+		var p normalize.Parser
+		sc := source.NewScanner(rc, in.Path)
 		for sc.Scan() {
 			line := sc.Line()
 			st.Lines++
+			if p == nil {
+				format := cfg.Format
+				if format == "" || format == "auto" {
+					if strings.TrimSpace(line.Text) == "" {
+						st.Ignored++
+						continue
+					}
+					format = normalize.Sniff(line.Text)
+					if format == "" {
+						format = cfg.DefaultFormat
+					}
+				}
+				if p, err = parserFor(cfg, parsers, format, in); err != nil {
+					rc.Close()
+					return err
+				}
+				st.Formats[format]++
+			}
 			switch p.Parse(line, emit) {
 			case normalize.Understood:
 				st.Understood++
@@ -276,7 +276,8 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 			}
 			if cfg.Progress != nil && st.Lines&1023 == 0 && time.Since(lastProgress) >= time.Second {
 				lastProgress = time.Now()
-				st.Bytes = doneBytes + sc.Bytes()
+				st.Bytes = doneBytes + sc.TextBytes()
+				st.StoredBytes = doneStored + sc.Bytes()
 				cfg.Progress(*st)
 				if ctx.Err() != nil {
 					break
@@ -284,8 +285,9 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 			}
 		}
 		st.Truncated += sc.Truncated()
-		doneBytes += sc.Bytes()
-		st.Bytes = doneBytes
+		doneBytes += sc.TextBytes()
+		doneStored += sc.Bytes()
+		st.Bytes, st.StoredBytes = doneBytes, doneStored
 		scanErr := sc.Err()
 		rc.Close()
 		if scanErr != nil {
@@ -309,28 +311,24 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 	return nil
 }
 
-// chooseFormat returns cfg.Format, or sniffs the stream when it is auto.
-func chooseFormat(cfg *Config, br *bufio.Reader) (string, error) {
-	if cfg.Format != "" && cfg.Format != "auto" {
-		return cfg.Format, nil
+// parserFor returns the run's parser for format, creating it on first use
+// and telling file-aware parsers that a new file starts.
+func parserFor(cfg *Config, parsers map[string]normalize.Parser, format string, in source.Input) (normalize.Parser, error) {
+	if format == "" {
+		format = "postfix"
 	}
-	def := cfg.DefaultFormat
-	if def == "" {
-		def = "postfix"
-	}
-	// Peek at the first non-blank line without consuming it.
-	buf, err := br.Peek(8 << 10)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return "", err
-	}
-	for _, l := range strings.Split(string(buf), "\n") {
-		if strings.TrimSpace(l) == "" {
-			continue
+	p, ok := parsers[format]
+	if !ok {
+		opts := cfg.Parser
+		opts.ModTime = in.ModTime
+		var err error
+		if p, err = normalize.New(format, opts); err != nil {
+			return nil, fmt.Errorf("%s: %w", in.Path, err)
 		}
-		if f := normalize.Sniff(l); f != "" {
-			return f, nil
-		}
-		break
+		parsers[format] = p
 	}
-	return def, nil
+	if fa, ok := p.(normalize.FileAware); ok {
+		fa.BeginFile(in.Path, in.ModTime)
+	}
+	return p, nil
 }

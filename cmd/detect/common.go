@@ -95,12 +95,8 @@ func checkFormat(f string) error {
 
 // opener returns the pipeline's input opener, with "-" bound to stdin.
 func opener(e *env) func(source.Input) (io.ReadCloser, error) {
-	return func(in source.Input) (io.ReadCloser, error) {
-		if in.Path == "-" {
-			return source.OpenReader(e.stdin, "-")
-		}
-		return source.Open(in)
-	}
+	o := &source.Opener{Stdin: e.stdin}
+	return o.Open
 }
 
 // signalContext is cancelled on Ctrl-C, so a long scan stops cleanly with its
@@ -117,11 +113,7 @@ func progressPrinter(w io.Writer) func(pipeline.Stats) {
 		msg := fmt.Sprintf("\r%s lines, %s events, %d alerts, %s lines/s",
 			human(s.Lines), human(s.Events), s.Alerts, human(int64(float64(s.Lines)/el)))
 		if s.TotalBytes > 0 {
-			pct := float64(s.Bytes) / float64(s.TotalBytes) * 100
-			// Compressed inputs decompress to more than their size on disk.
-			if pct <= 100 {
-				msg += fmt.Sprintf(" (%.0f%% of input)", pct)
-			}
+			msg += fmt.Sprintf(" (%.0f%% of input)", float64(s.StoredBytes)/float64(s.TotalBytes)*100)
 		}
 		fmt.Fprint(w, msg+"\x1b[K")
 	}
@@ -137,4 +129,34 @@ func human(n int64) string {
 		return fmt.Sprintf("%.0fk", float64(n)/1e3)
 	}
 	return fmt.Sprint(n)
+}
+
+// runLogged runs the pipeline with the user-facing trimmings every reading
+// command shares: Ctrl-C stops cleanly, a progress line on a terminal, the
+// summary on stderr, and --strict. finish flushes the command's output.
+func runLogged(c *cli.Context, e *env, cfg pipeline.Config, rs *engine.Ruleset, finish func() error) (pipeline.Stats, error) {
+	ctx, stop := signalContext()
+	defer stop()
+	cfg.Open = opener(e)
+	showProgress := !c.Bool("quiet") && isTerminal(e.stderr)
+	if showProgress {
+		cfg.Progress = progressPrinter(e.stderr)
+	}
+	st, runErr := pipeline.Run(ctx, cfg)
+	if showProgress {
+		fmt.Fprint(e.stderr, "\r\x1b[K")
+	}
+	if err := finish(); err != nil && runErr == nil {
+		runErr = err
+	}
+	if !c.Bool("quiet") {
+		writeSummary(e.stderr, st, rs)
+	}
+	if runErr != nil {
+		return st, failf(exitUsage, "%w", runErr)
+	}
+	if c.Bool("strict") && st.NotUnderstood > 0 {
+		return st, failf(exitUsage, "--strict: %d line(s) not understood", st.NotUnderstood)
+	}
+	return st, nil
 }

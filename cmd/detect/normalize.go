@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
 	"github.com/detect-dev/detect/normalize"
@@ -41,36 +39,14 @@ A summary on stderr accounts for every line: understood, ignored as noise
 				return err
 			}
 			ew := output.NewEventWriter(e.stdout)
-			ctx, stop := signalContext()
-			defer stop()
 			cfg := pipeline.Config{
 				Inputs:  ins,
 				Format:  c.String("format"),
 				Parser:  normalize.Options{Year: c.Int("year")},
 				OnEvent: func(ev *schema.Event) error { return ew.Write(ev) },
-				Open:    opener(e),
 			}
-			showProgress := !c.Bool("quiet") && isTerminal(e.stderr)
-			if showProgress {
-				cfg.Progress = progressPrinter(e.stderr)
-			}
-			st, runErr := pipeline.Run(ctx, cfg)
-			if showProgress {
-				fmt.Fprint(e.stderr, "\r\x1b[K")
-			}
-			if err := ew.Flush(); err != nil && runErr == nil {
-				runErr = err
-			}
-			if !c.Bool("quiet") {
-				writeSummary(e.stderr, st, nil)
-			}
-			if runErr != nil {
-				return failf(exitUsage, "%w", runErr)
-			}
-			if c.Bool("strict") && st.NotUnderstood > 0 {
-				return failf(exitUsage, "--strict: %d line(s) not understood", st.NotUnderstood)
-			}
-			return nil
+			_, err = runLogged(c, e, cfg, nil, ew.Flush)
+			return err
 		},
 	}
 }

@@ -91,35 +91,16 @@ func scan(c *cli.Context, e *env) error {
 		return failf(exitUsage, "%w", err)
 	}
 
-	ctx, stop := signalContext()
-	defer stop()
 	cfg := pipeline.Config{
 		Inputs:  ins,
 		Format:  c.String("format"),
 		Parser:  normalize.Options{Year: c.Int("year")},
 		Rules:   rs,
 		OnAlert: func(a *schema.Alert) error { return aw.Write(a) },
-		Open:    opener(e),
 	}
-	showProgress := !c.Bool("quiet") && isTerminal(e.stderr)
-	if showProgress {
-		cfg.Progress = progressPrinter(e.stderr)
-	}
-	st, runErr := pipeline.Run(ctx, cfg)
-	if showProgress {
-		fmt.Fprint(e.stderr, "\r\x1b[K")
-	}
-	if err := aw.Close(); err != nil && runErr == nil {
-		runErr = err
-	}
-	if !c.Bool("quiet") {
-		writeSummary(e.stderr, st, rs)
-	}
-	if runErr != nil {
-		return failf(exitUsage, "%w", runErr)
-	}
-	if c.Bool("strict") && st.NotUnderstood > 0 {
-		return failf(exitUsage, "--strict: %d line(s) not understood", st.NotUnderstood)
+	st, err := runLogged(c, e, cfg, rs, aw.Close)
+	if err != nil {
+		return err
 	}
 	if c.Bool("fail-on-alert") && st.Alerts > 0 {
 		return exitError{code: exitFindings}

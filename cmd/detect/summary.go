@@ -30,10 +30,12 @@ func writeSummary(w io.Writer, st pipeline.Stats, rs *engine.Ruleset) {
 		fmt.Fprintf(w, "  %s longer than the maximum were truncated\n", plural(int64(st.Truncated), "line"))
 	}
 	fmt.Fprintf(w, "  events: %d\n", st.Events)
-	if len(st.ParserStats) > 0 {
+	if len(st.ParserStats) > 0 && hasNonZero(st.ParserStats) {
 		keys := make([]string, 0, len(st.ParserStats))
-		for k := range st.ParserStats {
-			keys = append(keys, k)
+		for k, v := range st.ParserStats {
+			if v != 0 { // zero counters are noise in a summary
+				keys = append(keys, k)
+			}
 		}
 		sort.Strings(keys)
 		parts := make([]string, 0, len(keys))
@@ -86,4 +88,13 @@ func bytesHuman(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+func hasNonZero(m map[string]int) bool {
+	for _, v := range m {
+		if v != 0 {
+			return true
+		}
+	}
+	return false
 }
