@@ -65,8 +65,10 @@ func lexCondition(s string) ([]condTok, error) {
 			toks = append(toks, condTok{kind: ctRParen, text: ")", off: i})
 			i++
 		case r == '|':
+			// What follows a pipe is an aggregation, which has its own
+			// syntax; the parser only needs to know where it starts.
 			toks = append(toks, condTok{kind: ctPipe, text: "|", off: i})
-			i++
+			return append(toks, condTok{kind: ctEOF, off: len(s)}), nil
 		case isNameRune(r):
 			start := i
 			for i < len(s) {

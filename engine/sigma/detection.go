@@ -213,6 +213,11 @@ func (p *parser) modifiers(k *yaml.Node, names []string, offs []int) (modSet, bo
 			ok = false
 			continue
 		}
+		if (name == "i" || name == "m" || name == "s") && !slices.Contains(names, "re") {
+			p.errorAt(line, col, "modifier %q only applies to re (write %q)", name, "re|"+name)
+			ok = false
+			continue
+		}
 		if j := slices.Index(names[:i], name); j >= 0 {
 			p.errorAt(line, col, "duplicate modifier %q", name)
 			ok = false
@@ -261,10 +266,6 @@ func (p *parser) modifiers(k *yaml.Node, names []string, offs []int) (modSet, bo
 		}
 	}
 	if !ok {
-		return ms, false
-	}
-	if ms.reFlags != "" && !ms.re {
-		p.errorf(k, "modifiers i, m and s only apply to re (write %q)", "re|"+ms.reFlags[:1])
 		return ms, false
 	}
 	if ms.b64off && !ms.contains {
@@ -527,7 +528,7 @@ func (p *parser) regexpValue(n *yaml.Node, ms modSet) (val, bool) {
 	}
 	re, err := regexp.Compile(expr)
 	if err != nil {
-		p.errorf(n, "invalid regular expression %q: %w", n.Value, err)
+		p.errorf(n, "invalid regular expression %q (Go RE2 syntax: no lookaround or backreferences): %w", n.Value, err)
 		return val{}, false
 	}
 	return val{kind: valText, text: strMatcher{kind: strRegexp, re: re}}, true
