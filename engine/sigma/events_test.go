@@ -180,3 +180,12 @@ func loadRules(tb testing.TB, name string) []*Rule {
 	}
 	return rules
 }
+
+func readFile(tb testing.TB, path string) []byte {
+	tb.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}

@@ -105,6 +105,17 @@ type val struct {
 	more     []strMatcher // alternatives of text (base64offset's encodings)
 }
 
+// matchScalar compares v with the value s of a string field.
+func (v *val) matchScalar(s string, present bool) bool {
+	switch v.kind {
+	case valNull:
+		return s == ""
+	case valExists:
+		return present == v.exists
+	}
+	return present && v.matchText(s)
+}
+
 // matchText compares v with one text element of a field.
 func (v *val) matchText(s string) bool {
 	switch v.kind {
@@ -177,6 +188,20 @@ type fieldCond struct {
 }
 
 func (c *fieldCond) match(e *schema.Event) bool {
+	if c.kind == schema.KindString {
+		// The common case: read the field once for all values instead of
+		// once per value. Has is only needed to tell the null sender ("",
+		// present) from an absent one.
+		s := e.Str(c.field)
+		present := s != "" || e.Has(c.field)
+		for i := range c.vals {
+			// OR returns at the first match, AND (all) at the first miss.
+			if m := c.vals[i].matchScalar(s, present); m != c.all {
+				return m
+			}
+		}
+		return c.all
+	}
 	if c.all {
 		for i := range c.vals {
 			if !c.matchVal(e, &c.vals[i]) {
