@@ -116,6 +116,22 @@ func (v *val) matchScalar(s string, present bool) bool {
 	return present && v.matchText(s)
 }
 
+// matchList compares v with a string list field: any element may match.
+func (v *val) matchList(list []string) bool {
+	switch v.kind {
+	case valNull:
+		return len(list) == 0
+	case valExists:
+		return (len(list) > 0) == v.exists
+	}
+	for _, s := range list {
+		if v.matchText(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // matchText compares v with one text element of a field.
 func (v *val) matchText(s string) bool {
 	switch v.kind {
@@ -202,6 +218,15 @@ func (c *fieldCond) match(e *schema.Event) bool {
 		}
 		return c.all
 	}
+	if c.kind == schema.KindStringList {
+		list := stringList(e, c.field)
+		for i := range c.vals {
+			if m := c.vals[i].matchList(list); m != c.all {
+				return m
+			}
+		}
+		return c.all
+	}
 	if c.all {
 		for i := range c.vals {
 			if !c.matchVal(e, &c.vals[i]) {
@@ -218,6 +243,8 @@ func (c *fieldCond) match(e *schema.Event) bool {
 	return false
 }
 
+// matchVal compares one value with a numeric, time or attachments field
+// (string fields take the faster paths in match).
 func (c *fieldCond) matchVal(e *schema.Event, v *val) bool {
 	switch v.kind {
 	case valNull:
@@ -229,14 +256,6 @@ func (c *fieldCond) matchVal(e *schema.Event, v *val) bool {
 		return false
 	}
 	switch c.kind {
-	case schema.KindString:
-		return v.matchText(e.Str(c.field))
-	case schema.KindStringList:
-		for _, s := range stringList(e, c.field) {
-			if v.matchText(s) {
-				return true
-			}
-		}
 	case schema.KindInt, schema.KindFloat:
 		n, _ := e.Number(c.field)
 		return v.matchNum(n)
