@@ -210,7 +210,7 @@ func (p *Parser) pickup(_ *line, msg string) normalize.Result {
 		}
 		rest = r
 		if k == "from" {
-			p.msg(id, true).setSender(v, false)
+			p.begin(id).setSender(v, false)
 			return normalize.Understood
 		}
 	}

@@ -191,9 +191,12 @@ func StatsKeys() []string {
 
 // line is the per-line context handed to the daemon handlers.
 type line struct {
-	rec  syslog.Record
-	src  *schema.Line
-	emit normalize.Emit
+	rec syslog.Record
+	// The origin is copied rather than pointed to: a pointer to the
+	// caller's schema.Line would make it escape, one allocation per line.
+	file   string
+	number int
+	emit   normalize.Emit
 }
 
 // event starts an event stamped with the line's origin.
@@ -205,8 +208,8 @@ func (l *line) event(typ, action string) *schema.Event {
 		Process:    l.rec.Program,
 		EventType:  typ,
 		Action:     action,
-		SourceFile: l.src.File,
-		SourceLine: l.src.Number,
+		SourceFile: l.file,
+		SourceLine: l.number,
 	}
 }
 
@@ -223,12 +226,16 @@ func (p *Parser) ignore(cat int) normalize.Result {
 // Parse handles one line. It never panics: anything it cannot place is
 // NotUnderstood, for the caller to count and sample.
 func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
-	rec, err := p.sys.Parse(src.Text)
+	text := src.Text
+	if n := len(text); n > 0 && text[n-1] == '\r' { // CRLF files
+		text = text[:n-1]
+	}
+	rec, err := p.sys.Parse(text)
 	if err != nil {
 		return normalize.NotUnderstood
 	}
 	p.tick(rec.Time)
-	l := line{rec: rec, src: &src, emit: emit}
+	l := line{rec: rec, file: src.File, number: src.Number, emit: emit}
 	prog := rec.Program
 	if isAmavis(prog) {
 		return p.amavis(&l)
@@ -272,6 +279,11 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 	case "postfix-script", "postfix", "postmap", "postalias", "postdrop", "postqueue", "postlog",
 		"postmulti", "postconf", "postcat", "postkick", "postlock", "sendmail", "tlsmgr",
 		"verify", "proxymap", "showq", "flush", "spawn", "qmqpd", "oqmqpd":
+		// Their warnings and fatal errors (a failed sendmail submission)
+		// are worth a category of their own.
+		if r, ok := p.common(msg); ok {
+			return r
+		}
 		return p.ignore(catAdmin)
 	}
 	return normalize.NotUnderstood

@@ -49,6 +49,18 @@ func (p *Parser) msg(id string, create bool) *message {
 	return m
 }
 
+// begin returns fresh state for a message whose first line this is
+// (smtpd's client=, pickup's uid=). Short hex queue ids are reused once a
+// message is gone; if its "removed" line was missed, the stale state must
+// not leak into the new message.
+func (p *Parser) begin(id string) *message {
+	if m := p.queue[id]; m != nil {
+		*m = message{last: p.now}
+		return m
+	}
+	return p.msg(id, true)
+}
+
 // drop forgets a message that left the queue.
 func (p *Parser) drop(id string) {
 	delete(p.queue, id)

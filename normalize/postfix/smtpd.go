@@ -122,7 +122,7 @@ func (p *Parser) client(l *line, id, s string) normalize.Result {
 	if ip == "" && host == "" {
 		return normalize.NotUnderstood
 	}
-	m := p.msg(id, true)
+	m := p.begin(id)
 	if origIP != "" {
 		m.setClient(origHost, origIP)
 	}

@@ -1,0 +1,748 @@
+package postfix
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/schema"
+)
+
+// feed runs lines through p and returns the events and per-line results.
+func feed(t *testing.T, p *Parser, lines ...string) ([]*schema.Event, []normalize.Result) {
+	t.Helper()
+	var events []*schema.Event
+	var results []normalize.Result
+	for i, l := range lines {
+		r := p.Parse(schema.Line{Text: l, File: "test.log", Number: i + 1}, func(ev *schema.Event) {
+			events = append(events, ev)
+		})
+		results = append(results, r)
+	}
+	return events, results
+}
+
+func newTestParser() *Parser {
+	return New(normalize.Options{Year: 2024})
+}
+
+// only returns the single event of the given type, failing otherwise.
+func only(t *testing.T, events []*schema.Event, typ string) *schema.Event {
+	t.Helper()
+	var found []*schema.Event
+	for _, ev := range events {
+		if ev.EventType == typ {
+			found = append(found, ev)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s event, got %d: %s", typ, len(found), dump(events))
+	}
+	return found[0]
+}
+
+func dump(events []*schema.Event) string {
+	var b []byte
+	for _, ev := range events {
+		b = ev.AppendJSON(b)
+		b = append(b, '\n')
+	}
+	return string(b)
+}
+
+func wantResults(t *testing.T, got []normalize.Result, want ...normalize.Result) {
+	t.Helper()
+	if !slices.Equal(got, want) {
+		t.Errorf("results = %v, want %v", got, want)
+	}
+}
+
+const (
+	U = normalize.Understood
+	I = normalize.Ignored
+	N = normalize.NotUnderstood
+)
+
+func TestRegistered(t *testing.T) {
+	p, err := normalize.New("postfix", normalize.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.(*Parser); !ok {
+		t.Fatalf("normalize.New(postfix) = %T", p)
+	}
+	if _, ok := p.(normalize.FileAware); !ok {
+		t.Errorf("parser is not FileAware")
+	}
+}
+
+func TestDeliveryJoinsMessage(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Mar 14 08:01:10 mx postfix/smtpd[1]: 4PbPZG2YSjz3tBr: client=mout.gmx.net[212.227.15.46], sasl_method=PLAIN, sasl_username=alice@example.org",
+		"Mar 14 08:01:10 mx postfix/cleanup[2]: 4PbPZG2YSjz3tBr: message-id=<abc@gmx.net>",
+		"Mar 14 08:01:10 mx postfix/qmgr[3]: 4PbPZG2YSjz3tBr: from=<alice@Example.org>, size=2048, nrcpt=2 (queue active)",
+		"Mar 14 08:01:11 mx postfix/smtp[4]: 4PbPZG2YSjz3tBr: to=<bob@example.net>, orig_to=<bobby@example.net>, relay=mx.example.net[192.0.2.7]:25, delay=1.5, delays=0.1/0/0.4/1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 123)",
+		"Mar 14 08:01:12 mx postfix/smtp[4]: 4PbPZG2YSjz3tBr: to=<carol@example.com>, relay=none, delay=2, delays=0.1/0/1.9/0, dsn=4.4.1, status=deferred (connect to example.com[192.0.2.8]:25: Connection refused)",
+		"Mar 14 08:01:12 mx postfix/qmgr[3]: 4PbPZG2YSjz3tBr: removed",
+	)
+	wantResults(t, res, U, U, U, U, U, U)
+	auth := only(t, events, schema.TypeAuth)
+	if auth.Action != schema.ActionSucceeded || auth.AuthUser != "alice@example.org" || auth.SrcIP != "212.227.15.46" {
+		t.Errorf("auth event: %s", dump([]*schema.Event{auth}))
+	}
+	var deliveries []*schema.Event
+	for _, ev := range events {
+		if ev.EventType == schema.TypeDelivery {
+			deliveries = append(deliveries, ev)
+		}
+	}
+	if len(deliveries) != 2 {
+		t.Fatalf("want 2 deliveries: %s", dump(events))
+	}
+	d := deliveries[0]
+	want := schema.Event{
+		Time: time.Date(2024, 3, 14, 8, 1, 11, 0, time.UTC), Host: "mx", Product: "postfix", Process: "postfix/smtp",
+		EventType: schema.TypeDelivery, Action: schema.ActionDelivered, Status: "sent", StatusCode: "2.0.0",
+		Reason: "250 2.0.0 Ok: queued as 123", QueueID: "4PbPZG2YSjz3tBr", MessageID: "abc@gmx.net",
+		Sender: "alice@Example.org", HasSender: true, SenderDomain: "example.org",
+		Recipient: "bob@example.net", RecipientDomain: "example.net", OrigRecipient: "bobby@example.net",
+		RecipientCount: 2, Size: 2048, SrcIP: "212.227.15.46", SrcHost: "mout.gmx.net", AuthUser: "alice@example.org",
+		Relay: "mx.example.net[192.0.2.7]:25", Delay: 1.5, HasDelay: true,
+		SourceFile: "test.log", SourceLine: 4,
+	}
+	if !reflect.DeepEqual(*d, want) {
+		t.Errorf("delivery:\n got %s\nwant %s", dump([]*schema.Event{d}), dump([]*schema.Event{&want}))
+	}
+	if e := deliveries[1]; e.Action != schema.ActionDeferred || e.StatusCode != "4.4.1" ||
+		e.Reason != "connect to example.com[192.0.2.8]:25: Connection refused" || e.Size != 2048 {
+		t.Errorf("deferred delivery: %s", dump([]*schema.Event{e}))
+	}
+	if len(p.queue) != 0 {
+		t.Errorf("removed message still held")
+	}
+}
+
+func TestNullSender(t *testing.T) {
+	p := newTestParser()
+	events, _ := feed(t, p,
+		"Mar 16 02:27:29 mx postfix/cleanup[1]: 4PcV4K5tFpz3tG5: message-id=<4PcV4K5tFpz3tG5@mx.example>",
+		"Mar 16 02:27:29 mx postfix/bounce[2]: 4PcV4K5FPLz3tBr: sender non-delivery notification: 4PcV4K5tFpz3tG5",
+		"Mar 16 02:27:29 mx postfix/qmgr[3]: 4PcV4K5tFpz3tG5: from=<>, size=6002, nrcpt=1 (queue active)",
+		"Mar 16 02:27:31 mx postfix/smtp[4]: 4PcV4K5tFpz3tG5: to=<bounce-no-reply@nebenan.de>, relay=aspmx.l.google.com[2a00:1450:400c:c00::1a]:25, delay=1.5, delays=0.01/0.01/0.52/0.94, dsn=2.0.0, status=sent (250 2.0.0 OK)",
+	)
+	d := only(t, events, schema.TypeDelivery)
+	if !d.HasSender || d.Sender != "" || d.SenderDomain != "" {
+		t.Errorf("null sender lost: %s", dump(events))
+	}
+	if !strings.Contains(dump(events), `"sender":""`) {
+		t.Errorf("JSON must keep the null sender: %s", dump(events))
+	}
+	if d.Relay != "aspmx.l.google.com[2a00:1450:400c:c00::1a]:25" {
+		t.Errorf("relay = %q", d.Relay)
+	}
+	if p.Stats()[StatNotifications] != 1 {
+		t.Errorf("notifications = %d", p.Stats()[StatNotifications])
+	}
+}
+
+func TestRejects(t *testing.T) {
+	tests := []struct {
+		name, line string
+		want       schema.Event
+	}{
+		{
+			name: "noqueue relay denied",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from host.example[192.0.2.1]: 554 5.7.1 <x@y.example>: Relay access denied; from=<a@b.example> to=<x@y.example> proto=ESMTP helo=<h.example>",
+			want: schema.Event{Action: schema.ActionRejected, Status: "reject", StatusCode: "554 5.7.1", Reason: "Relay access denied",
+				Sender: "a@b.example", HasSender: true, Recipient: "x@y.example", Helo: "h.example", Protocol: "esmtp",
+				SrcIP: "192.0.2.1", SrcHost: "host.example"},
+		},
+		{
+			name: "reject_warning",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject_warning: RCPT from example.com[93.184.216.34]: 553 5.7.1 <sender@example.com>: Sender address rejected: not owned by user ph123; from=<sender@example.com> to=<recipient@example.com> proto=ESMTP helo=<example.com>",
+			want: schema.Event{Action: schema.ActionWarned, Status: "reject_warning", StatusCode: "553 5.7.1",
+				Reason: "Sender address rejected: not owned by user ph123", Sender: "sender@example.com", HasSender: true,
+				Recipient: "recipient@example.com", Helo: "example.com", Protocol: "esmtp", SrcIP: "93.184.216.34", SrcHost: "example.com"},
+		},
+		{
+			name: "milter-reject",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: milter-reject: RCPT from relay.example[8.8.8.8]: 451 4.7.1 Greylisting in action, please come back later; from=<support@example.com> to=<u@example.org> proto=ESMTP helo=<relay.example>",
+			want: schema.Event{Action: schema.ActionRejected, Status: "milter-reject", StatusCode: "451 4.7.1",
+				Reason: "Greylisting in action, please come back later", Sender: "support@example.com", HasSender: true,
+				Recipient: "u@example.org", Helo: "relay.example", Protocol: "esmtp", SrcIP: "8.8.8.8", SrcHost: "relay.example"},
+		},
+		{
+			name: "postscreen comma attributes, null sender, IPv6",
+			line: "May  8 08:26:55 mx postfix/postscreen[2]: NOQUEUE: reject: RCPT from [2a01:4f8::1]:47407: 550 5.7.1 Service unavailable; client [2a01:4f8::1] blocked using bl.spamcop.net; from=<>, to=<z@vip.example>, proto=ESMTP, helo=<XL-2016>",
+			want: schema.Event{Action: schema.ActionRejected, Status: "reject", StatusCode: "550 5.7.1",
+				Reason: "Service unavailable; client [2a01:4f8::1] blocked using bl.spamcop.net", Sender: "", HasSender: true,
+				Recipient: "z@vip.example", Helo: "XL-2016", Protocol: "esmtp", SrcIP: "2a01:4f8::1"},
+		},
+		{
+			name: "VRFY without from, IPv6 tag",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: VRFY from unknown[IPv6:2001:db8::5]: 454 4.7.1 <aap@henk.com>: Relay access denied; to=<aap@henk.com> proto=SMTP helo=<me>",
+			want: schema.Event{Action: schema.ActionRejected, Status: "reject", StatusCode: "454 4.7.1", Reason: "Relay access denied",
+				Recipient: "aap@henk.com", Helo: "me", Protocol: "smtp", SrcIP: "2001:db8::5"},
+		},
+		{
+			name: "CONNECT without any attributes",
+			line: "Mar 14 01:00:00 mx postfix/postscreen[1]: NOQUEUE: reject: CONNECT from [1.2.3.4]:1337: too many connections",
+			want: schema.Event{Action: schema.ActionRejected, Status: "reject", Reason: "too many connections", SrcIP: "1.2.3.4"},
+		},
+		{
+			name: "reply without the <x> part",
+			line: "Feb 21 09:21:54 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from example.com[192.0.43.10]: 450 4.7.1 : Helo command rejected: Host not found; from=<> to=<> proto=ESMTP helo=",
+			want: schema.Event{Action: schema.ActionRejected, Status: "reject", StatusCode: "450 4.7.1", Reason: "Helo command rejected: Host not found",
+				HasSender: true, Protocol: "esmtp", SrcIP: "192.0.43.10", SrcHost: "example.com"},
+		},
+		{
+			name: "discard",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: discard: MAIL from ccm.example[208.75.123.231]: <b@in.example>: Sender address SPAM; from=<b@in.example> proto=ESMTP helo=<ccm.example>",
+			want: schema.Event{Action: schema.ActionDiscarded, Status: "discard", Reason: "Sender address SPAM",
+				Sender: "b@in.example", HasSender: true, Helo: "ccm.example", Protocol: "esmtp", SrcIP: "208.75.123.231", SrcHost: "ccm.example"},
+		},
+		{
+			name: "proxy-reject",
+			line: "Mar 14 01:00:00 mx postfix/smtpd[1]: proxy-reject: END-OF-MESSAGE: 554 5.7.0 Reject, id=31619-02 - spam; from=<> to=<u@example2.com> proto=SMTP helo=<17.33.12.53>",
+			want: schema.Event{Action: schema.ActionRejected, Status: "proxy-reject", StatusCode: "554 5.7.0", Reason: "Reject, id=31619-02 - spam",
+				HasSender: true, Recipient: "u@example2.com", Helo: "17.33.12.53", Protocol: "smtp"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestParser()
+			events, res := feed(t, p, tc.line)
+			wantResults(t, res, U)
+			ev := only(t, events, schema.TypeReject)
+			got := *ev
+			// Compare what the case is about; time, origin and derived
+			// fields are covered elsewhere.
+			got.Time, got.Host, got.Product, got.Process, got.EventType = time.Time{}, "", "", "", ""
+			got.SourceFile, got.SourceLine, got.SenderDomain, got.RecipientDomain = "", 0, "", ""
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("\n got %s\nwant %s", dump([]*schema.Event{&got}), dump([]*schema.Event{&tc.want}))
+			}
+		})
+	}
+}
+
+// A refusal at DATA ends the message, so its state goes with it; a
+// recipient-level reject with a queue id joins the message.
+func TestRejectWithQueueID(t *testing.T) {
+	p := newTestParser()
+	events, _ := feed(t, p,
+		"Mar  7 02:09:30 mx postfix/smtpd[1]: 1D8CC1CA0A7F: client=fb.example[192.0.2.151], sasl_method=LOGIN, sasl_username=bob",
+		"Mar  7 02:09:31 mx postfix/smtpd[1]: 1D8CC1CA0A7F: reject: RCPT from fb.example[192.0.2.151]: 550 5.1.1 <x@example.com>: Recipient address rejected: User unknown; from=<s@mail.example.com> to=<x@example.com> proto=ESMTP helo=<fb>",
+		"Mar  7 02:09:33 mx postfix/smtpd[1]: 1D8CC1CA0A7F: milter-reject: END-OF-MESSAGE from fb.example[192.0.2.151]: 5.7.1 Command rejected; from=<s@mail.example.com> to=<h@example.com> proto=ESMTP helo=<fb>",
+	)
+	var rejects []*schema.Event
+	for _, ev := range events {
+		if ev.EventType == schema.TypeReject {
+			rejects = append(rejects, ev)
+		}
+	}
+	if len(rejects) != 2 {
+		t.Fatalf("want 2 rejects: %s", dump(events))
+	}
+	if rejects[0].AuthUser != "bob" || rejects[0].QueueID != "1D8CC1CA0A7F" {
+		t.Errorf("reject not joined with its message: %s", dump(rejects[:1]))
+	}
+	if rejects[1].StatusCode != "5.7.1" || rejects[1].Reason != "Command rejected" {
+		t.Errorf("milter reject: %s", dump(rejects[1:]))
+	}
+	if len(p.queue) != 0 {
+		t.Errorf("message rejected at END-OF-MESSAGE still held")
+	}
+}
+
+func TestSASLFailures(t *testing.T) {
+	tests := []struct {
+		line                   string
+		ip, host, user, reason string
+	}{
+		{"Mar 10 13:33:30 mx postfix/smtpd[1]: warning: HOSTNAME[1.1.1.1]: SASL LOGIN authentication failed: authentication failure",
+			"1.1.1.1", "HOSTNAME", "", "authentication failure"},
+		{"Nov  4 09:11:01 mx postfix/smtpd[1]: warning: unknown[192.0.2.152]: SASL LOGIN authentication failed: (reason unavailable), sasl_username=admin",
+			"192.0.2.152", "", "admin", "(reason unavailable)"},
+		{"Aug  4 16:47:52 mx postfix/smtpd[1]: warning: unknown[192.0.2.237]:55729: SASL LOGIN authentication failed: authentication failure",
+			"192.0.2.237", "", "", "authentication failure"},
+		{"Aug  3 15:30:49 mx postfix/smtpd[1]: warning: mail.example[98.191.84.74]: SASL Plain authentication failed:",
+			"98.191.84.74", "mail.example", "", ""},
+		{"Sep  6 00:44:57 mx postfix/submission/smtpd[1]: warning: unknown[82.221.106.233]: SASL login authentication failed: UGFzc3dvcmQ6",
+			"82.221.106.233", "", "", "UGFzc3dvcmQ6"},
+		{"May  6 09:25:41 mx postfix/smtps/smtpd[1]: warning: unknown[2001:db8::7]: SASL CRAM-MD5 authentication failed: Invalid authentication mechanism, sasl_username=postmaster@example.org",
+			"2001:db8::7", "", "postmaster@example.org", "Invalid authentication mechanism"},
+	}
+	for _, tc := range tests {
+		p := newTestParser()
+		events, res := feed(t, p, tc.line)
+		wantResults(t, res, U)
+		ev := only(t, events, schema.TypeAuth)
+		if ev.Action != schema.ActionFailed || ev.SrcIP != tc.ip || ev.SrcHost != tc.host || ev.AuthUser != tc.user || ev.Reason != tc.reason {
+			t.Errorf("%s\n got %s", tc.line, dump(events))
+		}
+	}
+	// Other warnings are counted, not events.
+	p := newTestParser()
+	events, res := feed(t, p, "Aug 14 10:00:01 mx postfix/smtpd[1]: warning: hostname bad.example.com does not resolve to address 192.0.2.44: Name or service not known")
+	wantResults(t, res, I)
+	if len(events) != 0 || p.Stats()["ignored_warning"] != 1 {
+		t.Errorf("warning: events %d, stats %v", len(events), p.Stats())
+	}
+}
+
+func TestHeaderChecks(t *testing.T) {
+	p := newTestParser()
+	const q = "Mar 14 10:00:00 mx postfix/cleanup[2]: 4Pc3ZX1jFxz3tBr: "
+	const tail = " from mout.example[212.227.15.19]; from=<a@example.de> to=<b@example.net> proto=ESMTP helo=<mout.example>"
+	events, res := feed(t, p,
+		"Mar 14 10:00:00 mx postfix/smtpd[1]: 4Pc3ZX1jFxz3tBr: client=mout.example[212.227.15.19]",
+		q+"warning: header Subject: =?utf-8?Q?Gr=C3=BC=C3=9Fe?= =?utf-8?Q?_aus_K=C3=B6ln?="+tail,
+		q+"warning: header Content-Type: application/pdf; name=\"Invoice 2024.PDF\""+tail,
+		q+"warning: header Content-Disposition: attachment; filename=\"Invoice 2024.PDF\""+tail,
+		q+"info: header Content-Disposition: attachment;? filename=\"=?UTF-8?B?c2V0dXAuZXhl?=\""+tail,
+		q+"warning: header Content-Disposition: attachment; filename*=UTF-8''r%C3%A9sum%C3%A9.docx"+tail,
+		q+"warning: header X-Mailer: Foo 1.0"+tail,
+		q+"warning: body Click here to win"+tail,
+		"Mar 14 10:00:01 mx postfix/qmgr[3]: 4Pc3ZX1jFxz3tBr: from=<a@example.de>, size=99, nrcpt=1 (queue active)",
+		"Mar 14 10:00:02 mx postfix/local[4]: 4Pc3ZX1jFxz3tBr: to=<b@example.net>, relay=local, delay=0.1, delays=0/0/0/0.1, dsn=2.0.0, status=sent (delivered to mailbox)",
+	)
+	wantResults(t, res, U, U, U, U, U, U, I, I, U, U)
+	d := only(t, events, schema.TypeDelivery)
+	if d.Subject != "Grüße aus Köln" {
+		t.Errorf("subject = %q", d.Subject)
+	}
+	want := []schema.Attachment{
+		{Name: "Invoice 2024.PDF", Ext: "pdf", Type: "application/pdf"},
+		{Name: "setup.exe", Ext: "exe"},
+		{Name: "résumé.docx", Ext: "docx"},
+	}
+	if !reflect.DeepEqual(d.Attachments, want) {
+		t.Errorf("attachments = %+v, want %+v", d.Attachments, want)
+	}
+	if !slices.Equal(d.AttachmentExt, []string{"pdf", "exe", "docx"}) {
+		t.Errorf("attachment_ext = %v", d.AttachmentExt)
+	}
+	st := p.Stats()
+	if st["ignored_header_checks"] != 1 || st["ignored_body_checks"] != 1 {
+		t.Errorf("stats = %v", st)
+	}
+}
+
+func TestCleanupReject(t *testing.T) {
+	p := New(normalize.Options{Year: 2007})
+	events, res := feed(t, p,
+		"Aug 13 16:06:58 DalekGate postfix/cleanup[17395]: 8B7EF2BB7: reject: header Date: Mon, 18 Jan 2038 19:07:11 +0800 from unknown[192.168.7.245]; from=<bc@easterndalek.com> to=<service@exterminate.com> proto=ESMTP helo=<realmail.example>: Message content rejected",
+		"Aug 13 16:07:00 mx postfix/cleanup[1]: 8B7EF2BB8: discard: header Subject: You won from mail.example[192.0.2.9]; from=<s@example.org> to=<r@example.com> proto=ESMTP helo=<mail.example>: 550 5.7.1 Spam",
+		"Aug 13 16:07:01 mx postfix/cleanup[1]: 8B7EF2BB9: hold: body suspicious text from local; from=<root@example.com> to=<r@example.com>",
+	)
+	wantResults(t, res, U, U, U)
+	if len(events) != 3 {
+		t.Fatalf("want 3 events: %s", dump(events))
+	}
+	r := events[0]
+	if r.EventType != schema.TypeReject || r.Action != schema.ActionRejected || r.Reason != "Message content rejected" ||
+		r.SrcIP != "192.168.7.245" || r.Sender != "bc@easterndalek.com" || r.Recipient != "service@exterminate.com" ||
+		r.Helo != "realmail.example" || r.QueueID != "8B7EF2BB7" {
+		t.Errorf("header reject: %s", dump(events[:1]))
+	}
+	if d := events[1]; d.Action != schema.ActionDiscarded || d.StatusCode != "550 5.7.1" || d.Reason != "Spam" || d.Subject != "You won" {
+		t.Errorf("discard: %s", dump(events[1:2]))
+	}
+	if h := events[2]; h.Action != schema.ActionQuarantined || h.SrcIP != "" || h.Sender != "root@example.com" {
+		t.Errorf("hold: %s", dump(events[2:]))
+	}
+	// Rejected and discarded messages are gone; a held one stays queued.
+	if len(p.queue) != 1 || p.queue["8B7EF2BB9"] == nil {
+		t.Errorf("queue after cleanup actions: %v", p.queue)
+	}
+}
+
+func TestOldPostfixAndOrigTo(t *testing.T) {
+	p := New(normalize.Options{Year: 2005})
+	events, res := feed(t, p,
+		"Feb 20 04:05:39 fangorn postfix/pickup[15241]: 0D7037A4: uid=0 from=<root>",
+		"Feb 20 04:05:39 fangorn postfix/cleanup[22877]: 0D7037A4: message-id=<20050220030539.0D7037A4@fangorn>",
+		"Feb 20 04:05:39 fangorn postfix/local[22879]: 0D7037A4: to=<postfix@fangorn>, orig_to=<root>, relay=local, delay=0, status=sent (delivered to mailbox)",
+		"Feb 20 04:05:40 fangorn postfix/local[22879]: 0D7037A5: to=user@host.example, orig_to=root@localhost, relay=local, delay=0.07, delays=0.04/0/0/0.03, dsn=2.0.0, status=sent (delivered to command: procmail -a \"$EXTENSION\")",
+	)
+	wantResults(t, res, U, U, U, U)
+	if len(events) != 2 {
+		t.Fatalf("events: %s", dump(events))
+	}
+	d := events[0]
+	// pickup's sender stands in until qmgr logs the rewritten address.
+	if d.Sender != "root" || d.OrigRecipient != "root" || d.Recipient != "postfix@fangorn" ||
+		!d.HasDelay || d.Delay != 0 || d.StatusCode != "" || d.MessageID != "20050220030539.0D7037A4@fangorn" {
+		t.Errorf("old-style delivery: %s", dump(events[:1]))
+	}
+	if e := events[1]; e.Recipient != "user@host.example" || e.OrigRecipient != "root@localhost" ||
+		e.Reason != `delivered to command: procmail -a "$EXTENSION"` {
+		t.Errorf("bracketless to=: %s", dump(events[1:]))
+	}
+	if p.Stats()[StatOrphanDeliveries] != 1 {
+		t.Errorf("orphans = %d", p.Stats()[StatOrphanDeliveries])
+	}
+}
+
+func TestMultiInstanceNames(t *testing.T) {
+	for _, prog := range []string{"postfix-out/smtp", "postfix/amavis/smtp", "postfix-smo/submission/smtp",
+		"postfix/10025/smtp", "postfix/lmtp", "postfix/virtual", "postfix/pipe", "postfix/error", "postfix/discard"} {
+		p := newTestParser()
+		events, res := feed(t, p,
+			"Mar 14 01:00:00 mx "+prog+"[9]: 4PbC4x469Jz3tBr: to=<u@example.net>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 2.0.0 Ok)")
+		wantResults(t, res, U)
+		if d := only(t, events, schema.TypeDelivery); d.Process != prog || d.Product != "postfix" {
+			t.Errorf("%s: %s", prog, dump(events))
+		}
+	}
+	p := newTestParser()
+	_, res := feed(t, p,
+		"Mar 14 01:00:00 mx postfix/10025/smtpd[9]: 4PbC4z6W5Qz3tG3: client=localhost[127.0.0.1]",
+		"Mar 14 01:00:00 mx postfix-incoming/smtpd[9]: connect from x[192.0.2.1]",
+		"Mar 14 01:00:00 mx postfix/submission/smtpd[9]: disconnect from x[192.0.2.1] ehlo=1 quit=1 commands=2",
+		"Mar 14 01:00:00 mx dovecot[9]: imap-login: Login: user=<u>",
+		"Mar 14 01:00:00 mx postfix/unheardof[9]: something",
+	)
+	wantResults(t, res, U, I, I, N, N)
+}
+
+func TestStatusMapping(t *testing.T) {
+	tests := []struct {
+		status, action string
+		res            normalize.Result
+	}{
+		{"sent", schema.ActionDelivered, U},
+		{"deferred", schema.ActionDeferred, U},
+		{"bounced", schema.ActionBounced, U},
+		{"expired", schema.ActionBounced, U},
+		{"deliverable", "", I},
+		{"undeliverable-but-not-cached", "", I},
+		{"weird", "", N},
+	}
+	for _, tc := range tests {
+		p := newTestParser()
+		events, res := feed(t, p,
+			"Mar 14 01:00:00 mx postfix/error[1]: 3E29030F8637E: to=<u@example.com>, relay=none, delay=0.01, delays=0.01/0/0/0, dsn=5.1.1, status="+tc.status+" (text)")
+		wantResults(t, res, tc.res)
+		if tc.action == "" {
+			if len(events) != 0 {
+				t.Errorf("%s: unexpected events %s", tc.status, dump(events))
+			}
+			continue
+		}
+		if d := only(t, events, schema.TypeDelivery); d.Action != tc.action || d.Status != tc.status {
+			t.Errorf("%s: %s", tc.status, dump(events))
+		}
+	}
+}
+
+func TestQmgrLines(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: 585BC3F: from=<a@example.com>, size=10, nrcpt=1 (queue active)",
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: 585BC3F: from=<a@example.com>, status=expired, returned to sender",
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: ED06590130AA1C9D6D862: skipped, still being delivered",
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: 585BC3F: to=<x@example.org>, relay=none, delay=36000, delays=36000/0/0/0, dsn=4.4.1, status=deferred (delivery temporarily suspended: connect to example.org[192.0.2.3]:25: Connection timed out)",
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: warning: bounce_queue_lifetime is larger than maximal_queue_lifetime",
+		"Mar 14 01:00:00 mx postfix/postsuper[1]: 585BC3F: removed",
+		"Mar 14 01:00:00 mx postfix/postsuper[1]: Deleted: 1 message",
+	)
+	wantResults(t, res, U, U, I, U, I, I, I)
+	if d := only(t, events, schema.TypeDelivery); d.Action != schema.ActionDeferred || d.Size != 10 {
+		t.Errorf("qmgr deferral: %s", dump(events))
+	}
+	st := p.Stats()
+	if st[StatExpired] != 1 || st["ignored_postsuper"] != 2 || st["ignored_queue"] != 1 || len(p.queue) != 0 {
+		t.Errorf("stats %v, queue %d", st, len(p.queue))
+	}
+}
+
+func TestAmavis(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Mar 14 00:08:33 mx postfix/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.sender.example[185.31.160.120]",
+		"Mar 14 00:08:33 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: message-id=<m1@sender.example>",
+		"Mar 14 00:08:33 mx postfix/qmgr[3]: 4PbC4x469Jz3tBr: from=<a@sender.example>, size=175061, nrcpt=2 (queue active)",
+		"Mar 14 00:08:35 mx postfix/10025/smtpd[4]: 4PbC4z6W5Qz3tG3: client=localhost[127.0.0.1]",
+		"Mar 14 00:08:35 mx postfix/qmgr[3]: 4PbC4z6W5Qz3tG3: from=<a@sender.example>, size=175919, nrcpt=2 (queue active)",
+		`Mar 14 00:08:35 mx amavis[5]: (237978-11) Passed CLEAN {RelayedInbound}, [185.31.160.120]:41695 [45.141.85.146] ESMTP/ESMTP <a@sender.example> -> <u1@example.net>,<u2@example.net>, (ESMTP://[185.31.160.120]:41695), Queue-ID: 4PbC4x469Jz3tBr, Message-ID: <m1@sender.example>, mail_id: VQp, b: _dA, Hits: 2.9, size: 175061, queued_as: 4PbC4z6W5Qz3tG3, Subject: "Say ""hi"", queued_as: fake (raw: =?utf-8?B?U2F5?=)", From: <a@sender.example>, helo=mail.sender.example, Tests: [BAYES_20=-0.001], autolearn=no autolearn_force=no, autolearnscore=3.881, dkim_i=@x...`,
+		"Mar 14 00:08:35 mx amavis[5]: (237978-11) ...fer.de, dkim_sd=default:x.de, 2368 ms",
+		"Mar 14 00:08:36 mx postfix/pipe[6]: 4PbC4z6W5Qz3tG3: to=<u1@example.net>, relay=dovecot, delay=0.12, delays=0.01/0.01/0/0.1, dsn=2.0.0, status=sent (delivered via dovecot service)",
+		`Mar 14 00:09:00 mx amavis[5]: (237978-12) Blocked INFECTED (Eicar-Signature) {DiscardedInbound,Quarantined}, [2a01:4f8::1]:4 [2a01:4f8::1] <> -> <u1@example.net>, Queue-ID: 4PbC4x469Jz3tBs, Message-ID: <m2@x>, mail_id: a, Hits: -, size: 10, Subject: "virus", From: <>, helo=h, Tests: []`,
+	)
+	wantResults(t, res, U, U, U, U, U, U, I, U, U)
+	var filters []*schema.Event
+	for _, ev := range events {
+		if ev.EventType == schema.TypeFilter {
+			filters = append(filters, ev)
+		}
+	}
+	if len(filters) != 3 {
+		t.Fatalf("want 3 filter events: %s", dump(events))
+	}
+	f := filters[0]
+	if f.Product != "amavis" || f.Action != schema.ActionDelivered || f.Status != "Passed CLEAN" || f.Sender != "a@sender.example" ||
+		f.Recipient != "u1@example.net" || filters[1].Recipient != "u2@example.net" || f.SrcIP != "185.31.160.120" ||
+		f.MessageID != "m1@sender.example" || f.Subject != `Say "hi", queued_as: fake` || f.QueueID != "4PbC4x469Jz3tBr" ||
+		f.Size != 175061 || f.Helo != "mail.sender.example" {
+		t.Errorf("amavis passed: %s", dump(filters[:1]))
+	}
+	b := filters[2]
+	if b.Action != schema.ActionQuarantined || b.Status != "Blocked INFECTED" || b.Reason != "Eicar-Signature" ||
+		!b.HasSender || b.Sender != "" || b.SrcIP != "2a01:4f8::1" {
+		t.Errorf("amavis blocked: %s", dump(filters[2:]))
+	}
+	// The re-injected message's delivery carries the subject and the real
+	// client instead of the filter's 127.0.0.1.
+	d := only(t, events, schema.TypeDelivery)
+	if d.Subject != `Say "hi", queued_as: fake` || d.SrcIP != "185.31.160.120" || d.SrcHost != "mail.sender.example" ||
+		d.MessageID != "m1@sender.example" || d.Size != 175919 {
+		t.Errorf("delivery after amavis: %s", dump([]*schema.Event{d}))
+	}
+}
+
+func TestQueueFlushByAge(t *testing.T) {
+	p := New(normalize.Options{Year: 2024, MaxQueueAge: time.Hour})
+	_, _ = feed(t, p,
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: AAAAA1: from=<a@example.com>, size=1, nrcpt=1 (queue active)",
+		"Mar 14 01:30:00 mx postfix/qmgr[1]: BBBBB2: from=<b@example.com>, size=1, nrcpt=1 (queue active)",
+	)
+	if len(p.queue) != 2 {
+		t.Fatalf("queue = %d, want 2", len(p.queue))
+	}
+	// At 02:20 the first message has been silent for 1h20 and goes; the
+	// second is refreshed by its line and stays, as does a new one.
+	_, _ = feed(t, p,
+		"Mar 14 02:20:00 mx postfix/qmgr[1]: BBBBB2: from=<b@example.com>, size=1, nrcpt=1 (queue active)",
+		"Mar 14 03:00:00 mx postfix/qmgr[1]: CCCCC3: from=<c@example.com>, size=1, nrcpt=1 (queue active)",
+	)
+	if p.queue["AAAAA1"] != nil || p.queue["BBBBB2"] == nil || p.queue["CCCCC3"] == nil {
+		t.Errorf("after sweep: %v", p.queue)
+	}
+	if got := p.Stats()[StatFlushedIncomplete]; got != 1 {
+		t.Errorf("flushed_incomplete = %d, want 1", got)
+	}
+	// A delivery for the flushed message still makes its event, without
+	// the message fields, and is counted.
+	events, _ := feed(t, p, "Mar 14 03:00:01 mx postfix/smtp[1]: AAAAA1: to=<x@example.org>, relay=none, delay=7200, dsn=4.4.1, status=deferred (timeout)")
+	if d := only(t, events, schema.TypeDelivery); d.HasSender || d.QueueID != "AAAAA1" {
+		t.Errorf("delivery of a flushed message: %s", dump(events))
+	}
+	p.Flush(func(*schema.Event) { t.Errorf("Flush emitted an event") })
+	st := p.Stats()
+	if st[StatPendingAtEnd] != 2 || st[StatQueueLen] != 0 || st[StatOrphanDeliveries] != 1 || st[StatQueuePeak] != 2 {
+		t.Errorf("stats after Flush: %v", st)
+	}
+}
+
+// A short queue id comes back once its message is gone; when the "removed"
+// line was missed, the old message's fields must not stick to the new one.
+func TestQueueIDReuse(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Mar 14 01:00:00 mx postfix/smtpd[1]: 1234ABCD: client=a.example[192.0.2.1]",
+		"Mar 14 01:00:00 mx postfix/cleanup[2]: 1234ABCD: message-id=<old@a.example>",
+		"Mar 14 01:00:00 mx postfix/cleanup[2]: 1234ABCD: warning: header Subject: old from a.example[192.0.2.1]; from=<a@a.example> to=<x@example.com> proto=ESMTP helo=<a>",
+		"Mar 14 02:00:00 mx postfix/pickup[3]: 1234ABCD: uid=1000 from=<bob>\r",
+		"Mar 14 02:00:00 mx postfix/cleanup[2]: 1234ABCD: message-id=<new@b.example>",
+		"Mar 14 02:00:01 mx postfix/local[4]: 1234ABCD: to=<x@example.com>, relay=local, delay=1, delays=1/0/0/0, dsn=2.0.0, status=sent (delivered to mailbox)\r",
+	)
+	wantResults(t, res, U, U, U, U, U, U)
+	d := only(t, events, schema.TypeDelivery)
+	if d.MessageID != "new@b.example" || d.Subject != "" || d.SrcIP != "" || d.Sender != "bob" || d.Reason != "delivered to mailbox" {
+		t.Errorf("reused queue id: %s", dump(events))
+	}
+}
+
+// The December lines of a January archive belong to the previous year; the
+// parser takes the year from the file's modification time via BeginFile.
+func TestYearRollFromModTime(t *testing.T) {
+	p := New(normalize.Options{Now: func() time.Time { return time.Date(2030, 6, 1, 0, 0, 0, 0, time.UTC) }})
+	p.BeginFile("mail.log.1", time.Date(2024, 1, 1, 6, 25, 0, 0, time.UTC))
+	events, _ := feed(t, p,
+		"Dec 31 23:59:59 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+		"Jan  1 00:00:01 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+	)
+	if len(events) != 2 || events[0].Time.Year() != 2023 || events[1].Time.Year() != 2024 {
+		t.Fatalf("years: %s", dump(events))
+	}
+	// A live stream without ModTime rolls over on its own.
+	p = New(normalize.Options{Year: 2023})
+	events, _ = feed(t, p,
+		"Dec 31 23:59:59 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+		"Jan  1 00:00:01 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+	)
+	if events[0].Time.Year() != 2023 || events[1].Time.Year() != 2024 {
+		t.Errorf("live roll: %s", dump(events))
+	}
+}
+
+func TestNoiseIsCounted(t *testing.T) {
+	lines := map[string]string{
+		"connection":    "postfix/smtpd[1]: lost connection after AUTH from unknown[192.0.2.23]",
+		"tls":           "postfix/smtpd[1]: Anonymous TLS connection established from x[192.0.2.1]: TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+		"postscreen":    "postfix/postscreen[1]: PREGREET 11 after 0.23 from [180.214.239.18]:59187: EHLO User\\r\\n",
+		"dnsblog":       "postfix/dnsblog[1]: addr 180.214.239.18 listed by domain zen.spamhaus.org as 127.0.0.4",
+		"anvil":         "postfix/anvil[1]: statistics: max connection rate 1/60s for (smtpd:61.238.241.86) at Oct 26 18:13:50",
+		"tlsproxy":      "postfix/tlsproxy[1]: CONNECT from [82.118.17.142]:51637",
+		"scache":        "postfix/scache[1]: statistics: domain lookup hits=0 miss=1 success=0%",
+		"master":        "postfix/master[1]: daemon started -- version 3.7.2, configuration /etc/postfix",
+		"protocol":      "postfix/smtpd[1]: improper command pipelining after EHLO from unknown[192.0.2.1]: QUIT",
+		"smtpd_info":    "postfix/smtpd[1]: NOQUEUE: filter: RCPT from unknown[85.25.255.255]: <m@s.com>: Sender address triggers FILTER smtp-amavis:[127.0.0.1]:10024; from=<m@s.com> to=<u@d.com> proto=ESMTP helo=<p>",
+		"delivery_info": "postfix/smtp[1]: ED59C3D: host mail2.example.com[1.74.253.23] said: 450 4.7.1 greylisted (in reply to RCPT TO command)",
+		"error":         "postfix/sendmail[1]: fatal: root(0): message file too big",
+		"admin":         "postfix/postfix-script[1]: starting the Postfix mail system",
+		"amavis":        "amavis[1]: (12-1) ...no autolearn_force=no, 2131 ms",
+		"cleanup_info":  "postfix/cleanup[1]: ADD2F8052: resent-message-id=<x@y>",
+	}
+	for cat, l := range lines {
+		p := newTestParser()
+		events, res := feed(t, p, "Mar 14 01:00:00 mx "+l)
+		wantResults(t, res, I)
+		if len(events) != 0 || p.Stats()["ignored_"+cat] != 1 {
+			t.Errorf("%s: events %d, stats %v", cat, len(events), p.Stats())
+		}
+	}
+}
+
+func TestNotUnderstood(t *testing.T) {
+	for _, l := range []string{
+		"",
+		"garbage",
+		"Mar 14 01:00:00 mx",
+		"Mar 14 01:00:00 mx postfix/smtpd[1]: something new",
+		"Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT",
+		"Mar 14 01:00:00 mx postfix/qmgr[1]: 585BC3F: something",
+		"Mar 14 01:00:00 mx postfix/smtp[1]: 585BC3F: to=<x@y>, relay=none",
+		"Mar 14 01:00:00 mx amavis[1]: (1-1) Passed CLEAN no arrow",
+		"Mar 14 01:00:00 mx postfix/bounce[1]: something",
+	} {
+		p := newTestParser()
+		events, res := feed(t, p, l)
+		wantResults(t, res, N)
+		if len(events) != 0 {
+			t.Errorf("%q: events %s", l, dump(events))
+		}
+	}
+}
+
+func TestStatsKeys(t *testing.T) {
+	keys := StatsKeys()
+	p := newTestParser()
+	for k := range p.Stats() {
+		if !slices.Contains(keys, k) {
+			t.Errorf("Stats key %q missing from StatsKeys", k)
+		}
+	}
+	for _, k := range []string{StatFlushedIncomplete, StatPendingAtEnd, "ignored_postscreen", "ignored_warning"} {
+		if !slices.Contains(keys, k) {
+			t.Errorf("StatsKeys lacks %q", k)
+		}
+	}
+}
+
+func TestScanHelpers(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		id      string
+		isQueue bool
+	}{
+		{"4PbC4x469Jz3tBr: x", "4PbC4x469Jz3tBr", true},
+		{"0D7037A4: x", "0D7037A4", true},
+		{"ED06590130AA1C9D6D862: x", "ED06590130AA1C9D6D862", true},
+		{"warning: x", "", false},
+		{"statistics: x", "", false},
+		{"NOQUEUE: x", "", false},
+		{"ABCD: x", "", false}, // too short
+		{"4PbC4x469Jz3tBr:x", "", false},
+	} {
+		id, _, ok := splitQueueID(tc.in)
+		if ok != tc.isQueue || id != tc.id {
+			t.Errorf("splitQueueID(%q) = %q, %v", tc.in, id, ok)
+		}
+	}
+	for _, tc := range []struct{ in, code, text string }{
+		{"554 5.7.1 <x@y>: Relay access denied", "554 5.7.1", "Relay access denied"},
+		{"5.7.1 Blocked by SpamAssassin", "5.7.1", "Blocked by SpamAssassin"},
+		{"450 4.7.1 : Helo command rejected", "450 4.7.1", "Helo command rejected"},
+		{"421-4.7.0 try later", "421-4.7.0", "try later"},
+		{"too many connections", "", "too many connections"},
+		{"550 5.12.345 <u>: x", "550 5.12.345", "x"},
+		{"", "", ""},
+	} {
+		code, text := parseReply(tc.in)
+		if code != tc.code || text != tc.text {
+			t.Errorf("parseReply(%q) = %q, %q", tc.in, code, text)
+		}
+	}
+}
+
+// FuzzParse feeds arbitrary lines, alone and after a primed message state,
+// and checks that the parser never panics and only emits valid events.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"Mar 14 00:08:33 mx postfix/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.example[185.31.160.120], sasl_method=PLAIN, sasl_username=u",
+		"2023-03-14T00:08:35.948047+01:00 helga postfix/amavis/smtp[2]: 4PbC4x469Jz3tBr: to=<u@example.net>, orig_to=<o@example.de>, relay=127.0.0.1[127.0.0.1]:10024, delay=2.4, delays=0.29/0.02/0.01/2.1, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3)",
+		"May  8 08:26:55 mail postfix/postscreen[3]: NOQUEUE: reject: RCPT from [157.122.148.242]:47407: 550 5.7.1 Service unavailable; client [157.122.148.242] blocked using bl.spamcop.net; from=<k@m.example>, to=<z@v.example>, proto=ESMTP, helo=<XL>",
+		"Aug 13 16:06:58 mx postfix/cleanup[4]: 8B7EF2BB7: reject: header Subject: =?utf-8?Q?x?= from unknown[192.168.7.245]; from=<a@b> to=<c@d> proto=ESMTP helo=<h>: 550 5.7.1 no",
+		"Mar 14 00:00:00 mx postfix/cleanup[5]: 4PbC4x469Jz3tBr: warning: header Content-Disposition: attachment; filename*=UTF-8''a%ZZ.exe from x[1.2.3.4]; from=<a@b> to=<c@d>",
+		`Mar 14 00:08:35 mx amavis[6]: (1-1) Passed CLEAN {RelayedInbound}, [1.2.3.4]:1 [5.6.7.8] ESMTP/ESMTP <a@b> -> <c@d>,<e@f>, Queue-ID: 4PbC4x469Jz3tBr, Message-ID: <m>, size: 1, queued_as: 4PbC4z6W5Qz3tG3, Subject: "a""b`,
+		"Mar 14 00:00:00 mx postfix/smtpd[7]: warning: unknown[1.2.3.4]:5: SASL LOGIN authentication failed: x, sasl_username=",
+		"Mar 14 00:00:00 mx postfix/qmgr[8]: 4PbC4x469Jz3tBr: from=<>, size=99999999999999999999, nrcpt=-1 (queue active)",
+		"Mar 14 00:00:00 mx postfix/smtpd[9]: NOQUEUE: reject: RCPT from [: 5",
+		"Mar 14 00:00:00 mx postfix/local[10]: 4PbC4x469Jz3tBr: to=<a@b, status=sent (",
+	} {
+		f.Add(s)
+	}
+	// Real lines too, when the corpus is there: every line of the small
+	// files and a sample of the production log.
+	if dir, err := filepath.Abs(filepath.Join(corpusRel, "postfix")); err == nil {
+		if _, err := os.Stat(dir); err == nil {
+			for _, cf := range corpusFiles(f, dir) {
+				rc, err := openCorpus(filepath.Join(dir, cf.path))
+				if err != nil {
+					continue
+				}
+				sc := bufio.NewScanner(rc)
+				sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+				for n := 0; sc.Scan(); n++ {
+					if text, ok := cf.extract(sc.Text()); ok && (!strings.HasSuffix(cf.path, ".gz") || n%500 == 0) {
+						f.Add(text)
+					}
+				}
+				rc.Close()
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		p := New(normalize.Options{Year: 2024, MaxQueueAge: time.Minute})
+		check := func(ev *schema.Event) {
+			if ev.EventType == "" || ev.Action == "" {
+				t.Errorf("event without type or action: %+v", ev)
+			}
+			b := ev.AppendJSON(nil)
+			if !json.Valid(b) {
+				t.Errorf("invalid JSON: %s", b)
+			}
+		}
+		prime := "Mar 14 00:00:00 mx postfix/qmgr[1]: 4PbC4x469Jz3tBr: from=<a@b>, size=1, nrcpt=1 (queue active)"
+		p.Parse(schema.Line{Text: prime, File: "f", Number: 1}, check)
+		for i, l := range strings.Split(text, "\n") {
+			r := p.Parse(schema.Line{Text: l, File: "f", Number: i + 2}, check)
+			if r > normalize.NotUnderstood {
+				t.Errorf("result %v", r)
+			}
+		}
+		p.Flush(check)
+		_ = p.Stats()
+	})
+}
