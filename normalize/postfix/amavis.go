@@ -106,9 +106,9 @@ func (p *Parser) amavis(l *line) normalize.Result {
 	subject, f := amavisSubject(f)
 	helo, _ := field(f, ", helo=")
 
-	x := p.msg(queueID, false)
-	if queueID == "" {
-		x = nil
+	var x *message
+	if queueID != "" {
+		x = p.msg(queueID, false)
 	}
 	if x != nil {
 		x.setIfEmpty(&x.subject, subject)

@@ -37,7 +37,10 @@ func (p *Parser) cleanup(l *line, msg string) normalize.Result {
 	}
 	if colon := strings.Index(rest, ": "); colon > 0 {
 		word := rest[:colon]
-		if action, isEvent, ok := actionKind(word); ok {
+		action, isEvent, ok := actionKind(word)
+		// header_checks WARN and INFO log as "warning:" and "info:".
+		ok = ok || word == "warning" || word == "info"
+		if ok {
 			body := rest[colon+2:]
 			switch {
 			case strings.HasPrefix(body, "header "):

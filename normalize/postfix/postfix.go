@@ -31,9 +31,10 @@ func init() {
 }
 
 // DefaultMaxQueueAge is how long a message's state is kept after its last
-// line when Options.MaxQueueAge is 0. Postfix's default maximal_queue_lifetime
-// is 5 days, but a message that has been silent for a day has nearly always
-// been removed in a log we did not see (rotation, a missed line).
+// line when Options.MaxQueueAge is 0. A deferred message can stay queued for
+// days (maximal_queue_lifetime), but qmgr logs its from= line again at every
+// retry, at most ~70 minutes apart with the default backoff, which keeps the
+// state fresh; a message silent for a day was removed in lines we never saw.
 const DefaultMaxQueueAge = 24 * time.Hour
 
 // Ignored-line categories; Stats reports them as "ignored_<name>".

@@ -151,7 +151,7 @@ func actionKind(word string) (action string, event, ok bool) {
 	case "hold", "milter-hold":
 		return schema.ActionQuarantined, true, true
 	case "filter", "redirect", "warn", "proxy-accept", "milter-header-redirect",
-		"prepend", "replace", "info", "warning", "milter-redirect":
+		"prepend", "replace", "milter-redirect":
 		return "", false, true
 	}
 	return "", false, false
