@@ -179,16 +179,40 @@ func Load(sources ...Source) (*Ruleset, error) {
 	for _, r := range rs.rules {
 		id := strings.ToLower(r.ID)
 		if prev, dup := rs.byID[id]; dup {
-			errs = append(errs, fmt.Errorf("%s:%d:1: rule id %s is already used by %s:%d (%q); ids must be unique",
-				r.File, r.Line, r.ID, prev.File, prev.Line, prev.Title))
+			errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Col: 1,
+				Msg: fmt.Sprintf("rule id %s is already used by %s:%d (%q); ids must be unique", r.ID, prev.File, prev.Line, prev.Title)})
 			continue
 		}
 		rs.byID[id] = r
 	}
 	if len(errs) > 0 {
+		sortByPosition(errs)
 		return nil, &LoadError{Errors: errs}
 	}
 	return rs, nil
+}
+
+// sortByPosition orders positioned errors by file, line and column, so the
+// report reads top to bottom like the files; unpositioned ones come first.
+func sortByPosition(errs []error) {
+	key := func(err error) (string, int, int) {
+		var pe *sigma.Error
+		if errors.As(err, &pe) {
+			return pe.File, pe.Line, pe.Col
+		}
+		return "", 0, 0
+	}
+	sort.SliceStable(errs, func(i, j int) bool {
+		fi, li, ci := key(errs[i])
+		fj, lj, cj := key(errs[j])
+		if fi != fj {
+			return fi < fj
+		}
+		if li != lj {
+			return li < lj
+		}
+		return ci < cj
+	})
 }
 
 // isDataDir reports whether a rule-tree path lies under a data/ directory,
