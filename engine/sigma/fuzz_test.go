@@ -11,7 +11,12 @@ import (
 
 // FuzzParseFile checks that no input makes ParseFile or Match panic, that
 // errors are always a positioned ErrorList, and that a rule is returned only
-// with a compiled condition. Run with: go test -fuzz FuzzParseFile ./engine/sigma/
+// with a compiled condition. Run with
+//
+//	go test -run XXX -fuzz FuzzParseFile -fuzzminimizetime 3s ./engine/sigma/
+//
+// The seeds are whole rule files, and minimizing a new input at the default
+// 60s per input looks like a stall (execs stop counting meanwhile).
 func FuzzParseFile(f *testing.F) {
 	for _, pattern := range []string{"testdata/rules/*.yml", "testdata/bad/*.yml"} {
 		files, err := filepath.Glob(pattern)

@@ -342,7 +342,8 @@ func (c *keywordCond) match(e *schema.Event) bool {
 
 func anyText(e *schema.Event, v *val) bool {
 	for _, f := range keywordFields {
-		if e.Has(f) && v.matchText(e.Str(f)) {
+		s := e.Str(f)
+		if (s != "" || e.Has(f)) && v.matchText(s) {
 			return true
 		}
 	}
