@@ -227,20 +227,12 @@ func (c *fieldCond) match(e *schema.Event) bool {
 		}
 		return c.all
 	}
-	if c.all {
-		for i := range c.vals {
-			if !c.matchVal(e, &c.vals[i]) {
-				return false
-			}
-		}
-		return true
-	}
 	for i := range c.vals {
-		if c.matchVal(e, &c.vals[i]) {
-			return true
+		if m := c.matchVal(e, &c.vals[i]); m != c.all {
+			return m
 		}
 	}
-	return false
+	return c.all
 }
 
 // matchVal compares one value with a numeric, time or attachments field
@@ -248,7 +240,7 @@ func (c *fieldCond) match(e *schema.Event) bool {
 func (c *fieldCond) matchVal(e *schema.Event, v *val) bool {
 	switch v.kind {
 	case valNull:
-		return !e.Has(c.field) || (c.kind == schema.KindString && e.Str(c.field) == "")
+		return !e.Has(c.field) // numbers and lists have no "empty" value
 	case valExists:
 		return e.Has(c.field) == v.exists
 	}

@@ -259,7 +259,11 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 	}
 	before := len(p.errs)
 	r := &Rule{File: p.file, Line: root.Line}
-	var detection, titleKey, idKey *yaml.Node
+	var detKey, detVal, titleKey, idKey *yaml.Node
+	// notRule is set for correlation and collection documents, which are
+	// not detection rules: complaining about their missing title or
+	// detection would only bury the one error that matters.
+	notRule := false
 	p.mapping(root, "rule", func(k, v *yaml.Node) {
 		switch k.Value {
 		case "title":
@@ -317,25 +321,24 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 				r.Generate = strings.EqualFold(v.Value, "true")
 			}
 		case "detection":
-			detection = k
+			detKey, detVal = k, v
 		case "correlation":
 			p.errorf(k, "correlation rules are not supported yet")
+			notRule = true
 		case "type":
-			// Top-level type is how early drafts marked correlations; with
-			// a detection block it is just a custom attribute.
+			// Top-level type is how early drafts marked correlations; next
+			// to a detection block it is just a custom attribute.
 			if !hasKey(root, "detection") && !hasKey(root, "correlation") {
 				p.errorf(k, "correlation rules are not supported yet")
+				notRule = true
 			}
 		case "action":
 			p.errorf(k, "rule collections (action: %s) are not supported: write each rule as a complete document", v.Value)
+			notRule = true
 		}
 	})
-	if len(p.errs) > before {
-		// A correlation or collection document is not a detection rule;
-		// complaining about its missing detection would only add noise.
-		if hasKey(root, "correlation") || hasKey(root, "action") || !hasKey(root, "detection") && hasKey(root, "type") {
-			return nil
-		}
+	if notRule {
+		return nil
 	}
 	if titleKey == nil {
 		p.errorf(root, "rule has no title")
@@ -344,28 +347,18 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 		p.errorf(root, "rule has no id (a UUID, e.g. 929a690e-bef0-4204-a928-ef5e620d6fcc)")
 	}
 	switch {
-	case detection == nil:
+	case detKey == nil:
 		p.errorf(root, "rule has no detection")
 	case r.Logsource.Category != "" && !strings.EqualFold(r.Logsource.Category, "email"):
 		// A rule for another log type would only add a list of unknown
 		// fields to the one error that matters.
 	default:
-		r.cond = p.detection(detection, resolveValue(root, detection))
+		r.cond = p.detection(detKey, detVal)
 	}
 	if len(p.errs) > before || r.cond == nil {
 		return nil
 	}
 	return r
-}
-
-// resolveValue returns the value node that belongs to key k in mapping m.
-func resolveValue(m, k *yaml.Node) *yaml.Node {
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		if resolve(m.Content[i]) == k {
-			return resolve(m.Content[i+1])
-		}
-	}
-	return nil
 }
 
 func hasKey(m *yaml.Node, key string) bool {
