@@ -146,3 +146,50 @@ func TestDidYouMean(t *testing.T) {
 		}
 	}
 }
+
+// TestParseErrorsInline covers the rarer errors without a fixture file each.
+// det replaces the detection block; doc, when set, is the whole document.
+func TestParseErrorsInline(t *testing.T) {
+	det := func(s string) string { return testHeader + "detection:" + s + "\n" }
+	for _, tc := range []struct{ name, src, want string }{
+		{"unexpected character", det("\n  sel:\n    subject: a\n  condition: sel & sel"), "x.yml:7:18: condition: unexpected character '&'"},
+		{"missing operator", det("\n  sel:\n    subject: a\n  other:\n    helo: b\n  condition: sel other"), `x.yml:9:18: condition: unexpected "other" after a complete expression`},
+		{"dangling and", det("\n  sel:\n    subject: a\n  condition: sel and"), "x.yml:7:21: condition: expected a search name, found end of condition"},
+		{"operator as name", det("\n  sel:\n    subject: a\n  condition: sel and or sel"), `x.yml:7:22: condition: expected a search name, found "or"`},
+		{"of without target", det("\n  sel:\n    subject: a\n  condition: 1 of"), `x.yml:7:18: condition: expected a search name, a pattern or them after "of"`},
+		{"condition is a mapping", det("\n  sel:\n    subject: a\n  condition: {a: b}"), "x.yml:7:14: condition must be a string or a list of strings, not a mapping"},
+		{"condition list item", det("\n  sel:\n    subject: a\n  condition:\n    - sel\n    - [sel]"), "x.yml:9:7: condition must be a string, found a list"},
+		{"detection is a list", testHeader + "detection: [a]\n", "x.yml:4:1: detection must be a mapping of searches and a condition"},
+		{"no searches", det("\n  condition: sel"), "x.yml:4:1: detection has no searches"},
+		{"null keyword", det("\n  kw:\n    - foo\n    - null\n  condition: kw"), "x.yml:7:7: null is not a keyword"},
+		{"keyword exists", det("\n  sel:\n    '|exists': true\n  condition: sel"), "x.yml:6:5: keywords (a key without a field name) cannot use exists"},
+		{"nested list item", det("\n  sel:\n    - [a]\n  condition: sel"), `x.yml:6:7: search "sel": list items must be mappings of fields or keyword strings, not a list`},
+		{"value is a mapping", det("\n  sel:\n    subject: {a: b}\n  condition: sel"), "x.yml:6:14: subject: the value must be a scalar or a list of scalars, not a mapping"},
+		{"value list holds a list", det("\n  sel:\n    subject: [a, [b]]\n  condition: sel"), "x.yml:6:18: subject: values must be scalars, found a list"},
+		{"empty search", det("\n  sel: {}\n  condition: sel"), `x.yml:5:8: search "sel" is empty`},
+		{"empty modifier", det("\n  sel:\n    subject||contains: a\n  condition: sel"), `x.yml:6:13: empty modifier in "subject||contains"`},
+		{"duplicate modifier", det("\n  sel:\n    subject|contains|contains: a\n  condition: sel"), `x.yml:6:22: duplicate modifier "contains"`},
+		{"two shapes", det("\n  sel:\n    subject|startswith|endswith: a\n  condition: sel"), `x.yml:6:24: modifier "endswith" cannot be combined with "startswith"`},
+		{"base64offset without contains", det("\n  sel:\n    subject|base64offset: a\n  condition: sel"), "x.yml:6:5: base64offset needs contains"},
+		{"exists with two values", det("\n  sel:\n    subject|exists: [true, false]\n  condition: sel"), "x.yml:6:21: exists takes a single true or false"},
+		{"merge key", testHeader + "base: &b {subject: a}\ndetection:\n  sel:\n    <<: *b\n  condition: sel\n", `x.yml:7:5: search "sel": YAML merge keys (<<) are not supported`},
+		{"top-level type", "title: c\nid: 00000000-0000-4000-8000-000000000001\ntype: event_count\nrules: [a]\n", "x.yml:3:1: correlation rules are not supported yet"},
+		{"collection action", "action: global\ntitle: c\n", "x.yml:1:1: rule collections (action: global) are not supported"},
+		{"document is a list", "- a\n- b\n", "x.yml:1:1: a rule document must be a YAML mapping, not a list"},
+		{"tags scalar", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test\n", "title: test\ntags: attack.x\n", 1), "x.yml:2:7: tags must be a list of strings, not a scalar"},
+		{"title list", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test", "title: [a]", 1), "x.yml:1:8: title must be a string, not a list"},
+		{"empty title", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test", "title: ''", 1), "x.yml:1:8: title is empty"},
+		{"bad status", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test\n", "title: test\nstatus: beta\n", 1), `x.yml:2:9: status "beta" is not one of stable, test, experimental, deprecated, unsupported`},
+		{"bad generate", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test\n", "title: test\ngenerate: maybe\n", 1), "x.yml:2:11: generate must be true or false"},
+		{"related not a list", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "title: test\n", "title: test\nrelated: x\n", 1), "x.yml:2:10: related must be a list of {id, type} entries, not a scalar"},
+		{"logsource scalar", strings.Replace(det("\n  sel:\n    subject: a\n  condition: sel"), "logsource: {category: email}", "logsource: email", 1), "x.yml:3:12: logsource must be a mapping, not a scalar"},
+		{"no detection", testHeader, "x.yml:1:1: rule has no detection"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseFile("x.yml", []byte(tc.src))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got  %v\nwant %s", err, tc.want)
+			}
+		})
+	}
+}

@@ -560,3 +560,52 @@ func TestMatchDoesNotAllocate(t *testing.T) {
 		t.Errorf("Match allocated %.1f times per run, want 0", allocs)
 	}
 }
+
+func TestMatchListPresence(t *testing.T) {
+	runMatchCases(t, []matchCase{
+		{
+			name: "null and exists on list fields",
+			det: `
+  none:
+    attachment_ext: null
+  some:
+    attachment_name|exists: true
+  condition: none or some`,
+			match:   []schema.Event{{}, {AttachmentName: []string{"a"}}},
+			nomatch: []schema.Event{{AttachmentExt: []string{"exe"}}},
+		},
+		{
+			name: "null and exists on numeric fields",
+			det: `
+  nosize:
+    size: null
+  delay:
+    delay|exists: true
+  condition: nosize and delay`,
+			match:   []schema.Event{ev(schema.Event{Delay: 0, HasDelay: true})},
+			nomatch: []schema.Event{{Size: 5, Delay: 1}, {}},
+		},
+		{
+			name: "keyword cidr and base64",
+			det: `
+  net:
+    '|cidr': 10.0.0.0/8
+  b64:
+    '|base64': evil
+  condition: net or b64`,
+			match:   []schema.Event{{SrcIP: "10.9.9.9"}, {Reason: "x ZXZpbA== y"}},
+			nomatch: []schema.Event{{SrcIP: "11.0.0.1"}, {Reason: "evil"}},
+		},
+	})
+}
+
+func TestLooksNumeric(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "-1": true, "+2.5": true, ".5": true, "5.": true, "1e3": true, "1E-3": true,
+		"": false, "-": false, ".": false, "1e": false, "1e+": false, "0x10": false, "5 5": false, "550 5.7.1": false, "inf": false,
+	} {
+		if got := looksNumeric(s); got != want {
+			t.Errorf("looksNumeric(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
