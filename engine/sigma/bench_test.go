@@ -10,7 +10,7 @@ var benchSink int
 // BenchmarkMatch runs the 20 realistic rules of testdata/rules/common.yml
 // over varied generated events. One op is one event through all rules; the
 // events/s metric is the throughput of a single core.
-// BenchmarkSigmaGo (build tag sigmago) times sigma-go's evaluator on the
+// BenchmarkSigmaGo (in sigmago_test.go) times sigma-go's evaluator on the
 // same rules and events.
 func BenchmarkMatch(b *testing.B) {
 	rules := loadRules(b, "common.yml")

@@ -20,7 +20,7 @@
 // converts values to interface{}, losing the scalar text and tag. Walking the
 // nodes directly gives every error an exact file:line:col, which matters more
 // to rule authors than reusing those types. sigma-go's evaluator is still
-// used by the tests (build tag sigmago) as a differential oracle.
+// used by the tests as a differential oracle.
 //
 // # Semantics
 //
