@@ -40,8 +40,9 @@ func rulesFlag() *cli.StringSliceFlag {
 	}
 }
 
-// loadRules loads the given directories, or the embedded pack when none.
-func loadRules(dirs []string) (*engine.Ruleset, error) {
+// ruleSources returns the rule trees to load: the given directories, or the
+// embedded pack when none.
+func ruleSources(dirs []string) ([]engine.Source, error) {
 	var srcs []engine.Source
 	if len(dirs) == 0 {
 		srcs = append(srcs, engine.Source{FS: rules.FS(), Display: rules.Display})
@@ -52,6 +53,28 @@ func loadRules(dirs []string) (*engine.Ruleset, error) {
 			return nil, failf(exitUsage, "%w", err)
 		}
 		srcs = append(srcs, src)
+	}
+	return srcs, nil
+}
+
+// repoRuleDirs gives the rule directories of the commands that work on a
+// rule repository (test, lint, rules list, diff): --rules when given, else
+// ./rules when it exists, else none (the embedded pack).
+func repoRuleDirs(c *cli.Context) []string {
+	if dirs := c.StringSlice("rules"); len(dirs) > 0 {
+		return dirs
+	}
+	if st, err := os.Stat("rules"); err == nil && st.IsDir() {
+		return []string{"rules"}
+	}
+	return nil
+}
+
+// loadRules loads the given directories, or the embedded pack when none.
+func loadRules(dirs []string) (*engine.Ruleset, error) {
+	srcs, err := ruleSources(dirs)
+	if err != nil {
+		return nil, err
 	}
 	rs, err := engine.Load(srcs...)
 	if err != nil {
