@@ -121,10 +121,34 @@ func (e *LoadError) Error() string {
 // Unwrap exposes the individual errors to errors.Is/As.
 func (e *LoadError) Unwrap() []error { return e.Errors }
 
+// DuplicateID reports two rules sharing one id. Ids are how case files,
+// alerts and correlations refer to rules, so they must be unique.
+type DuplicateID struct {
+	ID            string
+	First, Second *Rule
+}
+
+func (d *DuplicateID) Error() string {
+	return fmt.Sprintf("%s:%d:1: rule id %s is already used by %s:%d (%q); ids must be unique",
+		d.Second.File, d.Second.Line, d.ID, d.First.File, d.First.Line, d.First.Title)
+}
+
 // Load reads every rule file from the sources (Sigma: *.yml, *.yaml) and
 // compiles them. Ids must be unique across all sources. On any error it
 // returns a *LoadError with every problem found, and no Ruleset.
 func Load(sources ...Source) (*Ruleset, error) {
+	rs, le := LoadAll(sources...)
+	if le != nil {
+		return nil, le
+	}
+	return rs, nil
+}
+
+// LoadAll is Load for tools that report problems rather than stop at them
+// (detect test, detect lint): it returns every rule that compiled (of rules
+// sharing an id, the first in file order) together with all problems found,
+// or a nil *LoadError when there are none.
+func LoadAll(sources ...Source) (*Ruleset, *LoadError) {
 	var errs []error
 	rs := &Ruleset{byID: map[string]*Rule{}}
 	for _, src := range sources {
@@ -157,7 +181,6 @@ func Load(sources ...Source) (*Ruleset, error) {
 				rules, err := sigma.ParseFile(display, data)
 				if err != nil {
 					errs = append(errs, flatten(err)...)
-					return nil
 				}
 				for _, sr := range rules {
 					rs.rules = append(rs.rules, fromSigma(sr))
@@ -176,18 +199,20 @@ func Load(sources ...Source) (*Ruleset, error) {
 		}
 		return a.Line < b.Line
 	})
+	kept := rs.rules[:0]
 	for _, r := range rs.rules {
 		id := strings.ToLower(r.ID)
 		if prev, dup := rs.byID[id]; dup {
-			errs = append(errs, &sigma.Error{File: r.File, Line: r.Line, Col: 1,
-				Msg: fmt.Sprintf("rule id %s is already used by %s:%d (%q); ids must be unique", r.ID, prev.File, prev.Line, prev.Title)})
+			errs = append(errs, &DuplicateID{ID: r.ID, First: prev, Second: r})
 			continue
 		}
 		rs.byID[id] = r
+		kept = append(kept, r)
 	}
+	rs.rules = kept
 	if len(errs) > 0 {
 		sortByPosition(errs)
-		return nil, &LoadError{Errors: errs}
+		return rs, &LoadError{Errors: errs}
 	}
 	return rs, nil
 }
@@ -199,6 +224,10 @@ func sortByPosition(errs []error) {
 		var pe *sigma.Error
 		if errors.As(err, &pe) {
 			return pe.File, pe.Line, pe.Col
+		}
+		var dup *DuplicateID
+		if errors.As(err, &dup) {
+			return dup.Second.File, dup.Second.Line, 1
 		}
 		return "", 0, 0
 	}

@@ -32,6 +32,7 @@ type Case struct {
 	LogPos int             // line in File where Log's first line is
 	Events []*schema.Event // or normalized events
 	Expect Expect
+	Skip   string // when set, the case is reported as skipped with this reason
 }
 
 // Expect is what a case requires of the alerts its rule produces.
@@ -52,6 +53,7 @@ type caseYAML struct {
 	Format string           `yaml:"format"`
 	Log    string           `yaml:"log"`
 	Events []map[string]any `yaml:"events"`
+	Skip   string           `yaml:"skip"`
 	Expect struct {
 		Alerts *int           `yaml:"alerts"`
 		Match  map[string]any `yaml:"match"`
@@ -121,7 +123,7 @@ func Parse(file string, data []byte) ([]*Case, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", pos, err))
 			continue
 		}
-		c := &Case{File: file, Line: n.Line, Rule: strings.ToLower(cf.Rule), Name: cy.Name, Format: cy.Format, Log: cy.Log}
+		c := &Case{File: file, Line: n.Line, Rule: strings.ToLower(cf.Rule), Name: cy.Name, Format: cy.Format, Log: cy.Log, Skip: cy.Skip}
 		if c.Name == "" {
 			c.Name = fmt.Sprintf("case %d", i+1)
 		}
@@ -180,11 +182,12 @@ func valueLine(m *yaml.Node, key string) int {
 
 // Result is the outcome of one case.
 type Result struct {
-	Case   *Case
-	Pass   bool
-	Got    int             // alerts from the case's rule
-	Alerts []*schema.Alert // the alerts, for the failure report
-	Reason string          // why it failed
+	Case    *Case
+	Pass    bool
+	Skipped bool
+	Got     int             // alerts from the case's rule
+	Alerts  []*schema.Alert // the alerts, for the failure report
+	Reason  string          // why it failed
 }
 
 // Problem is a rule-level failure: a rule without a firing or a quiet case,
@@ -196,7 +199,9 @@ type Problem struct {
 
 func (p Problem) String() string { return p.Pos + ": " + p.Msg }
 
-// Run executes the cases against rs and checks rule coverage.
+// Run executes the cases against rs and checks rule coverage: every rule
+// that generates alerts needs a case that fires and one that stays quiet.
+// Skipped cases count for neither.
 func Run(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
 	var results []Result
 	var problems []Problem
@@ -209,6 +214,10 @@ func Run(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
 				unknown[c.File] = true
 				problems = append(problems, Problem{Pos: fmt.Sprintf("%s:1", c.File), Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
 			}
+			continue
+		}
+		if c.Skip != "" {
+			results = append(results, Result{Case: c, Skipped: true, Reason: c.Skip})
 			continue
 		}
 		r := RunCase(rs, c)
@@ -330,4 +339,44 @@ func subset(want, got any) bool {
 		return got == nil
 	}
 	return fmt.Sprint(want) == fmt.Sprint(got)
+}
+
+// Filter keeps the cases whose name, rule id or file matches re; coverage is
+// not checked on a filtered run (see RunSelected).
+func Filter(cases []*Case, match func(string) bool) []*Case {
+	var out []*Case
+	for _, c := range cases {
+		if match(c.Name) || match(c.Rule) || match(c.File) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// RunSelected runs cases without the coverage check, for --run: a selection
+// says nothing about which rules lack cases. Unknown rules are still
+// problems.
+func RunSelected(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
+	var results []Result
+	var problems []Problem
+	for _, c := range cases {
+		if _, ok := rs.Rule(c.Rule); !ok {
+			problems = append(problems, Problem{Pos: c.File + ":1", Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
+			continue
+		}
+		if c.Skip != "" {
+			results = append(results, Result{Case: c, Skipped: true, Reason: c.Skip})
+			continue
+		}
+		results = append(results, RunCase(rs, c))
+	}
+	return results, problems
+}
+
+func compactJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }

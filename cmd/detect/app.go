@@ -45,6 +45,7 @@ Quick start:
 		Commands: []*cli.Command{
 			scanCommand(e),
 			normalizeCommand(e),
+			testCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
