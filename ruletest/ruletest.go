@@ -203,34 +203,30 @@ func (p Problem) String() string { return p.Pos + ": " + p.Msg }
 // that generates alerts needs a case that fires and one that stays quiet.
 // Skipped cases count for neither.
 func Run(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
-	var results []Result
-	var problems []Problem
+	results, problems := RunSelected(rs, cases)
+	return results, append(problems, Coverage(rs, cases)...)
+}
+
+// Coverage lists the rules that lack a case that fires or one that stays
+// quiet, judged from the cases' expectations (it runs nothing). Rules with
+// generate: false only feed correlations and are exempt.
+func Coverage(rs *engine.Ruleset, cases []*Case) []Problem {
 	fires := map[string]bool{}
 	quiet := map[string]bool{}
-	unknown := map[string]bool{}
 	for _, c := range cases {
-		if _, ok := rs.Rule(c.Rule); !ok {
-			if !unknown[c.File] {
-				unknown[c.File] = true
-				problems = append(problems, Problem{Pos: fmt.Sprintf("%s:1", c.File), Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
-			}
-			continue
-		}
 		if c.Skip != "" {
-			results = append(results, Result{Case: c, Skipped: true, Reason: c.Skip})
 			continue
 		}
-		r := RunCase(rs, c)
-		results = append(results, r)
 		if c.Expect.Alerts > 0 {
 			fires[c.Rule] = true
 		} else {
 			quiet[c.Rule] = true
 		}
 	}
+	var problems []Problem
 	for _, r := range rs.Rules() {
 		if !r.Generate {
-			continue // correlation bases are covered by their correlation's cases
+			continue
 		}
 		pos := fmt.Sprintf("%s:%d", r.File, r.Line)
 		if !fires[r.ID] {
@@ -240,7 +236,7 @@ func Run(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
 			problems = append(problems, Problem{Pos: pos, Msg: fmt.Sprintf("rule %s (%s) has no case that stays quiet", r.ID, r.Title)})
 		}
 	}
-	return results, problems
+	return problems
 }
 
 // RunCase runs one case: its log through the real parser (or its events as
@@ -359,9 +355,13 @@ func Filter(cases []*Case, match func(string) bool) []*Case {
 func RunSelected(rs *engine.Ruleset, cases []*Case) ([]Result, []Problem) {
 	var results []Result
 	var problems []Problem
+	unknown := map[string]bool{}
 	for _, c := range cases {
 		if _, ok := rs.Rule(c.Rule); !ok {
-			problems = append(problems, Problem{Pos: c.File + ":1", Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
+			if !unknown[c.File] {
+				unknown[c.File] = true
+				problems = append(problems, Problem{Pos: c.File + ":1", Msg: fmt.Sprintf("case file names rule %s, which does not exist", c.Rule)})
+			}
 			continue
 		}
 		if c.Skip != "" {

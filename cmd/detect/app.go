@@ -46,6 +46,7 @@ Quick start:
 			scanCommand(e),
 			normalizeCommand(e),
 			testCommand(e),
+			lintCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
