@@ -47,6 +47,7 @@ Quick start:
 			normalizeCommand(e),
 			testCommand(e),
 			lintCommand(e),
+			rulesCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -56,3 +56,20 @@ func TestLintReportsEverythingPositionedAndSorted(t *testing.T) {
 		t.Logf("output:\n%s", out)
 	}
 }
+
+func TestRulesList(t *testing.T) {
+	code, out, _ := detect(t, "", "rules", "list", "--rules", "../../rules")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 7 || !strings.HasPrefix(lines[0], "ID") ||
+		!strings.Contains(out, "2bbe00e5-0b9c-4fcf-803c-baaa054d1904  sigma   high    Dangerous attachment file type") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	_, md, _ := detect(t, "", "rules", "list", "--markdown")
+	if !strings.HasPrefix(md, "| id | engine | level | title |\n|---|---|---|---|\n| `") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	_, js, _ := detect(t, "", "rules", "list", "--json")
+	if !strings.Contains(js, `"file": "rules/sigma/`) {
+		t.Errorf("json:\n%s", js)
+	}
+}
