@@ -21,12 +21,20 @@ func WriteText(w io.Writer, r *Report) error {
 	if len(h.Inputs) > 0 {
 		fmt.Fprintf(bw, "inputs: %s (%s)\n", strings.Join(h.Inputs, " "), readCounts(h, r.Events))
 	}
+	// Blocks are set apart by blank lines; runs of one-line rules are not,
+	// so a large unchanged pack reads as one list.
+	prevBlock := true
 	for _, d := range r.Rules {
-		bw.WriteByte('\n')
 		if !d.Interesting() {
+			if prevBlock {
+				bw.WriteByte('\n')
+			}
+			prevBlock = false
 			fmt.Fprintf(bw, "%-9s %s  (%s): %s before and after\n", d.Label(), d.Title, d.File, plural(d.Alerts.Before, "alert"))
 			continue
 		}
+		bw.WriteByte('\n')
+		prevBlock = true
 		fmt.Fprintf(bw, "%-9s %s  [%s]\n", d.Label(), d.Title, d.ID)
 		if d.Moved() {
 			fmt.Fprintf(bw, "  file:    %s (was %s)\n", d.File, d.OldFile)

@@ -48,6 +48,7 @@ Quick start:
 			testCommand(e),
 			lintCommand(e),
 			rulesCommand(e),
+			diffCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
