@@ -151,7 +151,7 @@ func WriteMarkdown(w io.Writer, r *Report) error {
 	fmt.Fprintf(bw, "### Rule impact: %s → %s\n\n", base, mdText(target(h)))
 	var facts []string
 	if len(h.RuleDirs) > 0 {
-		facts = append(facts, "rules "+mdCodes(h.RuleDirs))
+		facts = append(facts, "Rules "+mdCodes(h.RuleDirs))
 	}
 	if len(h.Inputs) > 0 {
 		facts = append(facts, "inputs "+mdCodes(h.Inputs)+" ("+readCounts(h, r.Events)+")")

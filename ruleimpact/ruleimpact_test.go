@@ -316,7 +316,7 @@ func TestWriteMarkdown(t *testing.T) {
 	out := buf.String()
 	for _, want := range []string{
 		"### Rule impact: base `HEAD~1` (`4156c88`) → working tree\n\n",
-		"rules `rules` · inputs `mail.log` (1 file, 64 lines, 4 events)\n\n",
+		"Rules `rules` · inputs `mail.log` (1 file, 64 lines, 4 events)\n\n",
 		"**Rules:** 1 changed, 1 added, 1 removed, 1 renamed, 1 unchanged · **Alerts:** 9 → 7 (+2 added, -4 removed)\n\n",
 		"| Rule | Status | Before | After | Added | Removed |\n| --- | --- | ---: | ---: | ---: | ---: |\n",
 		"| Added<br>`rules/sigma/added.yml` | added | 0 | 1 | +1 | -0 |\n",
