@@ -208,15 +208,18 @@ func alertRow(a *schema.Alert) []string {
 		row[5] = e.SrcIP
 		row[7] = e.SourceFile + ":" + strconv.Itoa(e.SourceLine)
 	}
-	detail := a.Message
-	if detail == "" && a.Event != nil {
-		// Without a rule message, show what an analyst checks next: the
-		// attachment names, else the MTA's reason.
+	// The rule's title is a column already; show what an analyst checks
+	// next: the attachment names, else the MTA's reason, else the message.
+	var detail string
+	if a.Event != nil {
 		if len(a.Event.AttachmentName) > 0 {
 			detail = strings.Join(a.Event.AttachmentName, ", ")
 		} else {
 			detail = a.Event.Reason
 		}
+	}
+	if detail == "" {
+		detail = a.Message
 	}
 	if len(a.Group) > 0 {
 		keys := make([]string, 0, len(a.Group))
@@ -252,7 +255,22 @@ func (c *csvWriter) Write(a *schema.Alert) error {
 			return err
 		}
 	}
-	return c.w.Write(alertRow(a))
+	row := alertRow(a)
+	for i := range row {
+		row[i] = defuseFormula(row[i])
+	}
+	return c.w.Write(row)
+}
+
+// defuseFormula keeps spreadsheet programs from executing a cell: subjects
+// and attachment names are attacker-controlled, and "=HYPERLINK(...)" in a
+// CSV opened in a spreadsheet is a known injection vector. A leading quote
+// makes the cell plain text.
+func defuseFormula(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func (c *csvWriter) Flush() error {

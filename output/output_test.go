@@ -123,3 +123,16 @@ func TestWriteTableTruncatesLongCells(t *testing.T) {
 		t.Errorf("cells not capped/sanitised:\n%s", buf.String())
 	}
 }
+
+func TestCSVDefusesFormulas(t *testing.T) {
+	a := sampleAlerts()[0]
+	a.Event.AttachmentName = []string{"=HYPERLINK(\"http://x\")"}
+	var buf bytes.Buffer
+	w, _ := NewAlertWriter(&buf, CSV)
+	_ = w.Write(a)
+	_ = w.Close()
+	recs, err := csv.NewReader(strings.NewReader(buf.String())).ReadAll()
+	if err != nil || len(recs) != 2 || recs[1][6] != "'=HYPERLINK(\"http://x\")" {
+		t.Fatalf("%v %v", recs, err)
+	}
+}

@@ -27,7 +27,7 @@ type env struct {
 }
 
 func newApp(e *env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "detect",
 		Usage: "detection-as-code for mail-server (SMTP) logs",
 		Description: `detect normalizes Postfix logs (more formats to come) into one event schema and
@@ -38,10 +38,9 @@ Quick start:
    detect scan --out-format table /var/log/   every file under a directory, rotated
                                               and compressed ones included, oldest first
    detect normalize mail.log.1.gz | jq .      see the events rules match against`,
-		Reader:          e.stdin,
-		Writer:          e.stdout,
-		ErrWriter:       e.stderr,
-		HideHelpCommand: true,
+		Reader:    e.stdin,
+		Writer:    e.stdout,
+		ErrWriter: e.stderr,
 		Commands: []*cli.Command{
 			scanCommand(e),
 			normalizeCommand(e),
@@ -53,8 +52,35 @@ Quick start:
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
 		OnUsageError: func(c *cli.Context, err error, _ bool) error {
-			return usageError{err}
+			return usageError{fmt.Errorf("%w\nsee: detect --help", err)}
 		},
+		// Reached when the first argument is not a command.
+		Action: func(c *cli.Context) error {
+			if c.NArg() > 0 {
+				return failf(exitUsage, "unknown command %q; see: detect --help", c.Args().First())
+			}
+			return cli.ShowAppHelp(c)
+		},
+	}
+	for _, cmd := range app.Commands {
+		quietUsageErrors(cmd, "detect")
+	}
+	return app
+}
+
+// quietUsageErrors makes a bad flag an error message on stderr (exit 2)
+// instead of urfave's default of printing the whole help to stdout, where it
+// would end up in the pipe of whoever reads the alerts.
+func quietUsageErrors(cmd *cli.Command, parent string) {
+	path := parent + " " + cmd.Name
+	cmd.HideHelpCommand = true
+	if cmd.OnUsageError == nil {
+		cmd.OnUsageError = func(c *cli.Context, err error, _ bool) error {
+			return usageError{fmt.Errorf("%w\nsee: %s --help", err, path)}
+		}
+	}
+	for _, sub := range cmd.Subcommands {
+		quietUsageErrors(sub, path)
 	}
 }
 

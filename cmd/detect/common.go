@@ -24,11 +24,12 @@ var (
 	formatFlag = &cli.StringFlag{
 		Name:  "format",
 		Value: "auto",
-		Usage: "input format: auto (sniff each file), postfix, or json (events from `detect normalize`)",
+		Usage: "input `FORMAT`: auto (sniff each file), postfix, or json (events from detect normalize)",
 	}
 	yearFlag = &cli.IntFlag{
-		Name:  "year",
-		Usage: "year for syslog timestamps that have none (default: from each file's modification time)",
+		Name:        "year",
+		Usage:       "`YEAR` of syslog timestamps that carry none",
+		DefaultText: "from each file's modification time",
 	}
 )
 

@@ -61,7 +61,7 @@ func TestQuickStart(t *testing.T) {
 	if got != want {
 		t.Errorf("alerts -want +got\n-%s\n+%s", want, got)
 	}
-	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 6 from"} {
+	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 6 (4 of 6 rules fired)"} {
 		if !strings.Contains(errOut, s) {
 			t.Errorf("summary lacks %q:\n%s", s, errOut)
 		}
@@ -104,15 +104,20 @@ func TestExitCodes(t *testing.T) {
 		{"missing file", []string{"scan", "nope.log"}, 2, "nope.log"},
 		{"bad format", []string{"scan", "--format", "exim4", sample}, 2, "unknown --format"},
 		{"bad out-format", []string{"scan", "--out-format", "xml", sample}, 2, "xml"},
-		{"unknown flag", []string{"scan", "--bogus", sample}, 2, "bogus"},
+		{"unknown flag", []string{"scan", "--bogus", sample}, 2, "see: detect scan --help"},
+		{"unknown command", []string{"scna", sample}, 2, `unknown command "scna"`},
 		{"fail on alert", []string{"scan", "--fail-on-alert", sample}, 1, ""},
 		{"rules dir missing", []string{"scan", "--rules", "does-not-exist", sample}, 2, "does-not-exist"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errOut := detect(t, "", tc.args...)
+			code, out, errOut := detect(t, "", tc.args...)
 			if code != tc.code || !strings.Contains(errOut, tc.msg) {
 				t.Errorf("exit %d (want %d), stderr:\n%s", code, tc.code, errOut)
+			}
+			// Errors never leak into stdout, where alerts go.
+			if code == 2 && out != "" {
+				t.Errorf("stdout on a usage error:\n%s", out)
 			}
 		})
 	}
@@ -155,5 +160,14 @@ func TestOutputFormatsAndFile(t *testing.T) {
 	_, table, _ := detect(t, "", "scan", "--out-format", "table", sample)
 	if !strings.Contains(table, "RULE") || !strings.Contains(table, "Open relay attempt rejected") {
 		t.Errorf("table:\n%s", table)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"help", "scan"}, {"scan", "--help"}, {"rules", "list", "--help"}} {
+		code, out, errOut := detect(t, "", args...)
+		if code != 0 || !strings.Contains(out, "detect") || strings.Contains(out, "COMMANDS:\n   help") {
+			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
+		}
 	}
 }

@@ -57,7 +57,7 @@ func writeSummary(w io.Writer, st pipeline.Stats, rs *engine.Ruleset) {
 	if rs == nil {
 		return
 	}
-	fmt.Fprintf(w, "  alerts: %d from %s\n", st.Alerts, plural(int64(rs.Len()), "rule"))
+	fmt.Fprintf(w, "  alerts: %d (%d of %s fired)\n", st.Alerts, len(st.AlertsByRule), plural(int64(rs.Len()), "rule"))
 	ids := make([]string, 0, len(st.AlertsByRule))
 	for id := range st.AlertsByRule {
 		ids = append(ids, id)
