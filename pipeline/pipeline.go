@@ -15,7 +15,6 @@ import (
 	"io"
 	"runtime"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -245,13 +244,15 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 		for sc.Scan() {
 			line := sc.Line()
 			st.Lines++
+			// Blank lines carry nothing in any format; counting them as
+			// ignored here keeps every parser from having to.
+			if isBlank(line.Text) {
+				st.Ignored++
+				continue
+			}
 			if p == nil {
 				format := cfg.Format
 				if format == "" || format == "auto" {
-					if strings.TrimSpace(line.Text) == "" {
-						st.Ignored++
-						continue
-					}
 					format = normalize.Sniff(line.Text)
 					if format == "" {
 						format = cfg.DefaultFormat
@@ -274,13 +275,17 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 					st.Samples = append(st.Samples, Sample{File: line.File, Line: line.Number, Text: line.Text})
 				}
 			}
-			if cfg.Progress != nil && st.Lines&1023 == 0 && time.Since(lastProgress) >= time.Second {
-				lastProgress = time.Now()
-				st.Bytes = doneBytes + sc.TextBytes()
-				st.StoredBytes = doneStored + sc.Bytes()
-				cfg.Progress(*st)
+			if st.Lines&1023 == 0 {
+				// Stop soon after Ctrl-C or a failed write downstream,
+				// not at the end of a multi-gigabyte file.
 				if ctx.Err() != nil {
 					break
+				}
+				if cfg.Progress != nil && time.Since(lastProgress) >= time.Second {
+					lastProgress = time.Now()
+					st.Bytes = doneBytes + sc.TextBytes()
+					st.StoredBytes = doneStored + sc.Bytes()
+					cfg.Progress(*st)
 				}
 			}
 		}
@@ -309,6 +314,18 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 	}
 	send()
 	return nil
+}
+
+// isBlank reports whether a line holds only white space.
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\v', '\f':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // parserFor returns the run's parser for format, creating it on first use

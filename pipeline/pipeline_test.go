@@ -57,7 +57,7 @@ func TestOrderAccountingAndFlush(t *testing.T) {
 	for i := 0; i < 3000; i++ {
 		a.WriteString("ev " + strconv.Itoa(i) + "\n")
 		if i%100 == 0 {
-			a.WriteString("noise\nbroken line " + strconv.Itoa(i) + "\n")
+			a.WriteString("noise\nbroken line " + strconv.Itoa(i) + "\n \t\n")
 		}
 	}
 	for i := 3000; i < 4000; i++ {
@@ -87,7 +87,7 @@ func TestOrderAccountingAndFlush(t *testing.T) {
 		if got[4000] != -1 {
 			t.Errorf("flushed event missing or not last")
 		}
-		if st.Files != 2 || st.Lines != 4060 || st.Understood != 4000 || st.Ignored != 30 || st.NotUnderstood != 30 || st.Events != 4001 {
+		if st.Files != 2 || st.Lines != 4090 || st.Understood != 4000 || st.Ignored != 60 || st.NotUnderstood != 30 || st.Events != 4001 {
 			t.Errorf("stats: %+v", st)
 		}
 		if len(st.Samples) != 3 || st.Samples[0].File != "a.log" || st.Samples[0].Line != 3 || st.Samples[0].Text != "broken line 0" {
@@ -106,7 +106,7 @@ func TestCallbackErrorStopsTheRun(t *testing.T) {
 	}
 	boom := errors.New("disk full")
 	n := 0
-	_, err := Run(context.Background(), Config{
+	st, err := Run(context.Background(), Config{
 		Inputs:  []source.Input{{Path: "a"}},
 		Format:  "pipelinetest",
 		OnEvent: func(*schema.Event) error { n++; return boom },
@@ -117,6 +117,9 @@ func TestCallbackErrorStopsTheRun(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("callback called %d times after failing", n)
+	}
+	if st.Lines >= 100000 {
+		t.Errorf("kept reading all %d lines after the output failed", st.Lines)
 	}
 }
 

@@ -18,6 +18,8 @@ const (
 	exitOK       = 0
 	exitFindings = 1 // test or lint failures, or alerts with --fail-on-alert
 	exitUsage    = 2 // bad usage, unreadable input, rules that do not compile
+	// exitInterrupted follows the shell convention for SIGINT (128 + 2).
+	exitInterrupted = 130
 )
 
 // env is the process state a command may touch; tests substitute it.

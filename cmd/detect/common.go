@@ -176,6 +176,10 @@ func runLogged(c *cli.Context, e *env, cfg pipeline.Config, rs *engine.Ruleset, 
 	if !c.Bool("quiet") {
 		writeSummary(e.stderr, st, rs)
 	}
+	if errors.Is(runErr, context.Canceled) {
+		// Ctrl-C: the summary above says how far the run got.
+		return st, exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	}
 	if runErr != nil {
 		return st, failf(exitUsage, "%w", runErr)
 	}
