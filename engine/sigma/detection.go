@@ -364,6 +364,12 @@ func (p *parser) fieldCond(k, v *yaml.Node) cond {
 		p.errorf(v, "exists takes a single true or false")
 		return nil
 	}
+	if ms.op != 0 && !isNumericKind(fc.kind) {
+		// A numeric comparison on text would parse every value as a number
+		// and silently never match "550 5.7.1": refuse it at load time.
+		p.errorf(k, "gt, gte, lt and lte compare numbers, and %s is text; use startswith or re (e.g. %s|startswith: '5')", f.Name(), f.Name())
+		return nil
+	}
 	if ms.cidr && fc.kind != schema.KindString && fc.kind != schema.KindStringList {
 		p.errorf(k, "cidr needs a text field holding IP addresses; %s is not one", f.Name())
 		return nil

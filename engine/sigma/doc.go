@@ -30,16 +30,21 @@
 // case-insensitive and may use the wildcards "*" and "?", escaped as "\*",
 // "\?" and "\\"; a backslash before anything else is literal. Numbers compare
 // numerically against numeric fields (size, recipient_count, delay,
-// attachment_size, ...) and as text elsewhere; booleans compare as the text
-// "true" or "false"; null matches an absent or empty field. On list fields
-// (attachment_ext, attachment_name, ...) a value matches if any element
-// does. Keywords (a list of strings, or a map key with no field name such as
-// "|all") match if any text field contains them.
+// attachment_size, ...) and as text elsewhere, while gt/gte/lt/lte on a text
+// field is a load error (it could never match "550 5.7.1"); booleans compare
+// as the text "true" or "false"; null matches an absent field (the null
+// sender "" is present). On list fields (attachment_ext, attachment_name,
+// ...) a value matches if any element does. Keywords (a list of strings, or
+// a map key with no field name such as "|all") match if the text of the mail
+// or session contains them: subject, reason, addresses, client, relay,
+// attachment names and the like, not classification fields such as
+// event_type or product, which every event shares.
 //
 // String matchers only look at fields the event has (schema.Event.Has): in
 // this schema an empty string field is absent, except the null sender of
 // bounces, so an empty string value for sender matches exactly the null
-// sender, and the value "*" for subject means "has a subject". Use null (or the exists modifier) to test absence.
+// sender, and the value "*" for subject means "has a subject". Use null (or
+// the exists modifier) to test absence.
 //
 // Modifiers: contains, startswith, endswith, all, cased, re (with i, m, s),
 // cidr, gt, gte, lt, lte, exists, base64 and base64offset. Anything else,

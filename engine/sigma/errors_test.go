@@ -19,6 +19,7 @@ var badFixtures = map[string][]string{
 	"bad_regexp.bad.yml":                 {`bad_regexp.bad.yml:7:14: invalid regular expression "(?<=WIN)-\\d+" (Go RE2 syntax: no lookaround or backreferences)`},
 	"base64_wildcard.bad.yml":            {"base64_wildcard.bad.yml:7:20: base64 values cannot contain wildcards"},
 	"cidr_not_ip.bad.yml":                {`cidr_not_ip.bad.yml:9:9: cidr value "mail.example.com" is not an IP prefix`},
+	"numeric_on_text.bad.yml":            {"numeric_on_text.bad.yml:7:5: gt, gte, lt and lte compare numbers, and status_code is text; use startswith or re (e.g. status_code|startswith: '5')"},
 	"cidr_numeric_field.bad.yml":         {"cidr_numeric_field.bad.yml:7:5: cidr needs a text field holding IP addresses; size is not one"},
 	"correlation.bad.yml":                {"correlation.bad.yml:14:1: correlation rules are not supported yet"},
 	"duplicate_key.bad.yml":              {`duplicate_key.bad.yml:8:5: search "selection": duplicate key "subject"`},

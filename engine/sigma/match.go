@@ -109,7 +109,9 @@ type val struct {
 func (v *val) matchScalar(s string, present bool) bool {
 	switch v.kind {
 	case valNull:
-		return s == ""
+		// Absent only: for most fields "" means absent anyway, but the
+		// null sender "" is a value (Event.Has tells them apart).
+		return !present
 	case valExists:
 		return present == v.exists
 	}
@@ -292,19 +294,17 @@ func stringList(e *schema.Event, f schema.Field) []string {
 	return nil
 }
 
-// keywordFields are the fields a keyword searches: every text field that
-// describes the mail or the SMTP session. source_file is left out because it
-// describes where the input came from, and a keyword such as "invoice" must
-// not fire on a log file's name.
-var keywordFields = func() []schema.Field {
-	var out []schema.Field
-	for _, f := range schema.Fields() {
-		if f.Kind() == schema.KindString && f != schema.FieldSourceFile {
-			out = append(out, f)
-		}
-	}
-	return out
-}()
+// keywordFields are the fields a keyword searches: the text of the mail and
+// of the SMTP session. Classification fields (event_type, action, status,
+// product, process, host, direction, protocol) and source_file are left
+// out: they are the same words on every event ("delivery", "postfix"), so a
+// keyword would match everything, and a keyword such as "invoice" must not
+// fire on a log file's name.
+var keywordFields = []schema.Field{
+	schema.FieldStatusCode, schema.FieldReason, schema.FieldQueueID, schema.FieldMessageID,
+	schema.FieldSender, schema.FieldRecipient, schema.FieldOrigRecipient, schema.FieldSubject,
+	schema.FieldSrcIP, schema.FieldSrcHost, schema.FieldHelo, schema.FieldAuthUser, schema.FieldRelay,
+}
 
 var keywordLists = []schema.Field{schema.FieldAttachmentName, schema.FieldAttachmentExt, schema.FieldAttachmentType}
 
