@@ -25,7 +25,9 @@ var (
 	ErrTimestamp = errors.New("syslog: no RFC 3164 or RFC 3339 timestamp")
 	// ErrHost means the timestamp is not followed by a host name.
 	ErrHost = errors.New("syslog: no host after the timestamp")
-	// ErrTag means the host is not followed by a `program[pid]:` tag.
+	// ErrTag means the host is not followed by a `program[pid]:` tag. The
+	// Record returned with it still has Time, Host and, as Message, the
+	// text after the host (syslogd's "last message repeated 2 times").
 	ErrTag = errors.New("syslog: no program tag after the host")
 )
 
@@ -131,6 +133,9 @@ func (p *Parser) Parse(line string) (Record, error) {
 	rest = trimLeftSpace(rest)
 	prog, pid, msg, ok := splitTag(rest)
 	if !ok {
+		// Untagged lines such as sysklogd's "last message repeated 3
+		// times" keep their text for the caller to recognize.
+		r.Message = rest
 		return r, ErrTag
 	}
 	r.Program, r.PID, r.Message = prog, pid, msg

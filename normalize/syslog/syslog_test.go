@@ -137,6 +137,30 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// An untagged line is an error, but its time, host and text are kept so
+// that callers can recognize syslogd's own lines.
+func TestParseErrTagKeepsText(t *testing.T) {
+	tests := []struct {
+		line string
+		want Record
+	}{
+		{"Mar 14 01:00:00 mx last message repeated 3 times",
+			Record{Time: time.Date(2024, 3, 14, 1, 0, 0, 0, time.UTC), Host: "mx", Message: "last message repeated 3 times"}},
+		{"2024-03-14T01:00:00Z mx  --- last message repeated 2 times ---",
+			Record{Time: time.Date(2024, 3, 14, 1, 0, 0, 0, time.UTC), Host: "mx", Message: "--- last message repeated 2 times ---"}},
+	}
+	for _, tc := range tests {
+		p := New(Options{Year: 2024})
+		got, err := p.Parse(tc.line)
+		if !errors.Is(err, ErrTag) {
+			t.Errorf("Parse(%q) error = %v, want %v", tc.line, err, ErrTag)
+		}
+		if got != tc.want {
+			t.Errorf("Parse(%q) -want +got\n-%+v\n+%+v", tc.line, tc.want, got)
+		}
+	}
+}
+
 // TestYearInference covers every source of the year and the December ->
 // January roll, each as a sequence of lines through one Parser.
 func TestYearInference(t *testing.T) {
@@ -158,6 +182,21 @@ func TestYearInference(t *testing.T) {
 			opts:  Options{Year: 2022},
 			lines: []string{"Dec 31 23:59:58 h p: x", "Jan  1 00:00:01 h p: x", "Jan  1 00:00:01 h p: x", "Feb  1 00:00:00 h p: x"},
 			want:  []string{"2022-12-31T23:59:58Z", "2023-01-01T00:00:01Z", "2023-01-01T00:00:01Z", "2023-02-01T00:00:00Z"},
+		},
+		{
+			// The CLI passes each file's mtime along with --year: the
+			// explicit year still rolls over (the mtime, a later touch of
+			// the file, says nothing about the roll).
+			name:  "explicit year with modtime rolls over",
+			opts:  Options{Year: 2025, ModTime: mod("2026-03-01T00:00:00Z")},
+			lines: []string{"Dec 31 23:59:58 h p: x", "Jan  1 00:00:01 h p: x", "Jan  2 00:00:00 h p: x"},
+			want:  []string{"2025-12-31T23:59:58Z", "2026-01-01T00:00:01Z", "2026-01-02T00:00:00Z"},
+		},
+		{
+			name:  "explicit year with a modtime in that year rolls over",
+			opts:  Options{Year: 2025, ModTime: mod("2025-12-31T23:59:59Z")},
+			lines: []string{"Dec 31 23:59:58 h p: x", "Jan  1 00:00:01 h p: x"},
+			want:  []string{"2025-12-31T23:59:58Z", "2026-01-01T00:00:01Z"},
 		},
 		{
 			name: "modtime puts december lines of a january archive in the previous year",
@@ -220,7 +259,7 @@ func TestYearInference(t *testing.T) {
 					t.Fatalf("line %d: %v", i, err)
 				}
 				if got := r.Time.Format(time.RFC3339Nano); got != tc.want[i] {
-					t.Errorf("line %d %q: time = %s, want %s", i, line, got, tc.want[i])
+					t.Errorf("line %d %q: time -want +got\n-%s\n+%s", i, line, tc.want[i], got)
 				}
 			}
 		})

@@ -140,10 +140,13 @@ func parse3339(s string, loc *time.Location) (t time.Time, rest string, ok bool)
 }
 
 // infer gives an RFC 3164 stamp its year; see Options for the order of the
-// sources. Unless the file's ModTime anchors every line on its own, the
-// result also goes through the roll check: a stamp more than rollBack before
-// its predecessor belongs to a later year. That catches the new year of a
-// live stream whose reference (explicit year, a stale clock, the last
+// sources. The result goes through the roll check, a stamp more than
+// rollBack before its predecessor belongs to a later year, whenever the year
+// does not come from the file's ModTime: always with an explicit Year (which
+// wins over ModTime, and only the roll can advance it; the CLI passes the
+// file's mtime together with --year), and otherwise unless ModTime is set,
+// since ModTime anchors every line on its own. That catches the new year of
+// a live stream whose reference (explicit year, a stale clock, the last
 // RFC 3339 stamp) has not moved yet.
 func (p *Parser) infer(st stamp3164) time.Time {
 	var y int
@@ -160,7 +163,7 @@ func (p *Parser) infer(st stamp3164) time.Time {
 		}
 	}
 	t := p.date(y, st)
-	if !p.prev.IsZero() && p.opts.ModTime.IsZero() {
+	if !p.prev.IsZero() && (p.opts.Year > 0 || p.opts.ModTime.IsZero()) {
 		// Two steps at most: a single roll is what real streams do, the
 		// bound keeps garbage input from looping.
 		for i := 0; i < 2 && t.Before(p.prev.Add(-rollBack)); i++ {
