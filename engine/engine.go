@@ -84,9 +84,49 @@ func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
 			Engine:    r.Engine,
 			Level:     r.Level,
 			Tags:      r.Tags,
+			Message:   Describe(r.Title, e),
 			Event:     e,
 		})
 	}
+}
+
+// Describe makes an alert message for rules that carry none (Sigma has no
+// message template): the title and the facts an analyst reads first, e.g.
+// "Dangerous attachment file type: billing@x.example -> ap@corp.example,
+// client 203.0.113.17, attachments Invoice.pdf.exe".
+func Describe(title string, e *schema.Event) string {
+	var b strings.Builder
+	b.WriteString(title)
+	sep := ": "
+	part := func(s string) {
+		b.WriteString(sep)
+		b.WriteString(s)
+		sep = ", "
+	}
+	switch {
+	case e.Has(schema.FieldSender) && e.Recipient != "":
+		sender := e.Sender
+		if sender == "" {
+			sender = "<>"
+		}
+		part(sender + " -> " + e.Recipient)
+	case e.Has(schema.FieldSender):
+		part("from " + e.Sender)
+	case e.Recipient != "":
+		part("to " + e.Recipient)
+	}
+	if e.AuthUser != "" {
+		part("user " + e.AuthUser)
+	}
+	if e.SrcIP != "" {
+		part("client " + e.SrcIP)
+	}
+	if len(e.AttachmentName) > 0 {
+		part("attachments " + strings.Join(e.AttachmentName, ", "))
+	} else if e.Reason != "" && e.EventType != schema.TypeDelivery {
+		part(e.Reason)
+	}
+	return b.String()
 }
 
 // Source is one tree of rule files.
@@ -285,10 +325,11 @@ func Lint(sources ...Source) []sigma.Diagnostic {
 	return out
 }
 
-// isDataDir reports whether a rule-tree path lies under a data/ directory,
-// where Rego tunables live.
+// isDataDir reports whether a rule-tree path lies under the tree's top-level
+// data/ directory, where Rego tunables live. A data/ directory deeper down
+// holds rules like any other, so nothing is skipped by accident.
 func isDataDir(p string) bool {
-	return p == "data" || strings.HasPrefix(p, "data/") || strings.Contains(p, "/data/")
+	return p == "data" || strings.HasPrefix(p, "data/")
 }
 
 // flatten turns a multi-error (sigma.ErrorList or errors.Join) into its parts

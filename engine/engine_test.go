@@ -26,13 +26,14 @@ func TestLoadEvaluate(t *testing.T) {
 		".git/x.yml":              {Data: []byte("garbage: [")},
 		"sigma/.hidden.yml":       {Data: []byte("garbage: [")},
 		"sigma/README.md":         {Data: []byte("# notes")},
+		"sigma/data/exe2.yml":     {Data: []byte(strings.ReplaceAll(exeRule, "11111111", "33333333"))},
 		"sigma/nested/relay.yaml": {Data: []byte(strings.ReplaceAll(strings.ReplaceAll(exeRule, "11111111", "22222222"), "attachment_ext: exe", "reason|contains: relay access denied"))},
 	}
 	rs, err := Load(Source{FS: fsys, Display: "rules"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rs.Len() != 2 {
+	if rs.Len() != 3 {
 		t.Fatalf("%d rules", rs.Len())
 	}
 	r, ok := rs.Rule("11111111-2222-4333-8444-555555555555")
@@ -47,7 +48,7 @@ func TestLoadEvaluate(t *testing.T) {
 		}
 		got = append(got, a.RuleTitle+"@"+a.RuleFile)
 	})
-	if strings.Join(got, ",") != "Exe@rules/sigma/exe.yml,Exe@rules/sigma/nested/relay.yaml" {
+	if strings.Join(got, ",") != "Exe@rules/sigma/data/exe2.yml,Exe@rules/sigma/exe.yml,Exe@rules/sigma/nested/relay.yaml" {
 		t.Errorf("alerts in rule order: %v", got)
 	}
 }
@@ -87,5 +88,20 @@ func TestDirSourceErrors(t *testing.T) {
 	}
 	if _, err := DirSource("engine_test.go"); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("file accepted as rule dir: %v", err)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	e := &schema.Event{Recipient: "ap@corp.example", SrcIP: "203.0.113.17", AttachmentName: []string{"a.pdf.exe", "b.js"}}
+	e.SetSender("")
+	if got, want := Describe("T", e), "T: <> -> ap@corp.example, client 203.0.113.17, attachments a.pdf.exe, b.js"; got != want {
+		t.Errorf("-%s\n+%s", want, got)
+	}
+	r := &schema.Event{EventType: schema.TypeReject, SrcIP: "192.0.2.1", Reason: "Relay access denied"}
+	if got, want := Describe("R", r), "R: client 192.0.2.1, Relay access denied"; got != want {
+		t.Errorf("-%s\n+%s", want, got)
+	}
+	if got := Describe("X", &schema.Event{}); got != "X" {
+		t.Errorf("empty event: %q", got)
 	}
 }
