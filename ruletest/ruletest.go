@@ -139,7 +139,19 @@ func Parse(file string, data []byte) ([]*Case, error) {
 			continue
 		}
 		c.LogPos = valueLine(n, "log")
+		eventNodes := valueNode(n, "events")
 		for j, m := range cy.Events {
+			// A misspelled field would make a "stays quiet" case pass
+			// without testing anything: every key must be a schema field
+			// or an alias, which is renamed to the field.
+			var keyNodes *yaml.Node
+			if eventNodes != nil && j < len(eventNodes.Content) {
+				keyNodes = eventNodes.Content[j]
+			}
+			if bad := canonicalKeys(m, keyNodes, file); len(bad) > 0 {
+				errs = append(errs, bad...)
+				continue
+			}
 			b, err := json.Marshal(m)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: case %q event %d: %w", pos, c.Name, j+1, err))
@@ -163,6 +175,76 @@ func Parse(file string, data []byte) ([]*Case, error) {
 		out = append(out, c)
 	}
 	return out, errors.Join(errs...)
+}
+
+// valueNode returns the value node of key in mapping m, or nil.
+func valueNode(m *yaml.Node, key string) *yaml.Node {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+// canonicalKeys renames alias keys of an event (src_user, file_name, ...) to
+// schema field names in place, and reports unknown keys at their position.
+func canonicalKeys(m map[string]any, node *yaml.Node, file string) []error {
+	var errs []error
+	for key, v := range m {
+		f, ok := schema.LookupField(key)
+		if !ok {
+			line, col := 0, 0
+			if node != nil {
+				for i := 0; i+1 < len(node.Content); i += 2 {
+					if node.Content[i].Value == key {
+						line, col = node.Content[i].Line, node.Content[i].Column
+					}
+				}
+			}
+			errs = append(errs, fmt.Errorf("%s:%d:%d: unknown event field %q%s", file, line, col, key, suggestField(key)))
+			continue
+		}
+		if name := f.Name(); name != key {
+			delete(m, key)
+			m[name] = v
+		}
+	}
+	return errs
+}
+
+// suggestField names the closest schema field to a misspelled one.
+func suggestField(key string) string {
+	best, bestD := "", 4
+	for _, f := range schema.Fields() {
+		if d := editDistance(strings.ToLower(key), f.Name()); d < bestD {
+			best, bestD = f.Name(), d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // valueLine finds the line where key's block value starts (for `log: |` the

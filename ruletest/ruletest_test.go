@@ -159,3 +159,30 @@ func TestParseErrorsArePositioned(t *testing.T) {
 		}
 	}
 }
+
+func TestEventKeysAreCheckedAndAliasesMapped(t *testing.T) {
+	_, err := Parse("c.yml", []byte(`rule: x
+cases:
+  - name: typo
+    events:
+      - {sender: a@b.example, attachement_ext: [exe]}
+    expect: {alerts: 0}
+`))
+	if err == nil || !strings.Contains(err.Error(), `c.yml:5:31: unknown event field "attachement_ext" (did you mean "attachment_ext"?)`) {
+		t.Errorf("got %v", err)
+	}
+	cases, err := Parse("c.yml", []byte(`rule: x
+cases:
+  - name: aliases
+    events:
+      - {src_user: a@b.example, file_name: [x.exe], email.subject: hi}
+    expect: {alerts: 0}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := cases[0].Events[0]
+	if e.Sender != "a@b.example" || len(e.AttachmentName) != 1 || e.Subject != "hi" {
+		t.Errorf("aliases not mapped: %+v", e)
+	}
+}
