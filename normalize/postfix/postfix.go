@@ -7,9 +7,12 @@
 // virtual, pipe and friends. The parser keeps a small state per queue id and
 // emits one delivery event per to= line, joined with what it knows about the
 // message. Rejects, SASL results and amavis verdicts become events of their
-// own; the rest of the log (connects, TLS chatter, postscreen, anvil, ...)
-// is recognized and counted per category as ignored, so that the scan
-// summary can account for every line.
+// own; the rest of the log (connects, TLS chatter, postscreen, anvil, ...,
+// and the lines of other programs that share mail.log, syslogd's repeat
+// notices and blank lines) is recognized and counted per category as
+// ignored, so that the scan summary can account for every line. Only lines
+// that are not syslog lines at all, or Postfix lines of an unknown form, are
+// NotUnderstood.
 //
 // The parser is hand-written: strings.Index and slicing, no regular
 // expressions, no fmt, and no allocation per line beyond the events it
@@ -61,6 +64,9 @@ const (
 	catTrivialRewrite        // trivial-rewrite warnings
 	catCleanupInfo           // cleanup lines such as resent-message-id=
 	catAmavis                // amavis lines other than verdicts (continuations, startup)
+	catOtherProgram          // syslog lines of other programs sharing mail.log (dovecot, opendkim, spamd, ...)
+	catSyslogRepeat          // syslogd's "last message repeated N times", rsyslog's "message repeated N times: [...]"
+	catBlank                 // empty and whitespace-only lines
 	numCategories
 )
 
@@ -87,6 +93,9 @@ var categoryNames = [numCategories]string{
 	catTrivialRewrite: "trivial_rewrite",
 	catCleanupInfo:    "cleanup_info",
 	catAmavis:         "amavis",
+	catOtherProgram:   "other_program",
+	catSyslogRepeat:   "syslog_repeat",
+	catBlank:          "blank",
 }
 
 // Stats keys besides the ignored_<category> counters.
@@ -231,23 +240,34 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 	if n := len(text); n > 0 && text[n-1] == '\r' { // CRLF files
 		text = text[:n-1]
 	}
+	if isBlank(text) {
+		return p.ignore(catBlank)
+	}
 	rec, err := p.sys.Parse(text)
 	if err != nil {
+		if err == syslog.ErrTag && isRepeatNotice(rec.Message) {
+			return p.ignore(catSyslogRepeat)
+		}
 		return normalize.NotUnderstood
 	}
 	p.tick(rec.Time)
+	msg := rec.Message
+	if isRepeatNotice(msg) {
+		return p.ignore(catSyslogRepeat)
+	}
 	l := line{rec: rec, file: src.File, number: src.Number, emit: emit}
 	prog := rec.Program
 	if isAmavis(prog) {
 		return p.amavis(&l)
 	}
 	if !strings.HasPrefix(prog, "postfix") && strings.IndexByte(prog, '/') < 0 {
-		return normalize.NotUnderstood
+		// dovecot, opendkim, spamd, postgrey, policyd-spf, rsyslogd, ...:
+		// a mail.log is shared, and these lines are not ours to read.
+		return p.ignore(catOtherProgram)
 	}
 	// Multi-instance and per-service names (postfix-out/smtp,
 	// postfix/10025/smtpd, postfix/amavis/smtp) end in the daemon name.
 	daemon := prog[strings.LastIndexByte(prog, '/')+1:]
-	msg := rec.Message
 	switch daemon {
 	case "smtpd":
 		return p.smtpd(&l, msg)
@@ -288,6 +308,34 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 		return p.ignore(catAdmin)
 	}
 	return normalize.NotUnderstood
+}
+
+// isBlank reports whether a line is empty or holds only white space.
+func isBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n', '\v', '\f':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isRepeatNotice recognizes the syslog daemon's own repeat notices: the
+// untagged "last message repeated 3 times" of sysklogd (also framed as
+// "--- last message repeated 3 times ---" by BSD syslogd) and rsyslog's
+// "message repeated 3 times: [ text]", which keeps the original tag. The
+// repeated text was an earlier line's and is counted, not parsed again.
+func isRepeatNotice(msg string) bool {
+	msg = strings.TrimPrefix(msg, "--- ")
+	msg = strings.TrimPrefix(msg, "last ")
+	rest, ok := strings.CutPrefix(msg, "message repeated ")
+	if !ok {
+		return false
+	}
+	n := digits(rest)
+	return n > 0 && strings.HasPrefix(rest[n:], " time")
 }
 
 // common handles the message kinds every daemon may write. It returns ok

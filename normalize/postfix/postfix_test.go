@@ -412,7 +412,7 @@ func TestMultiInstanceNames(t *testing.T) {
 		"Mar 14 01:00:00 mx dovecot[9]: imap-login: Login: user=<u>",
 		"Mar 14 01:00:00 mx postfix/unheardof[9]: something",
 	)
-	wantResults(t, res, U, I, I, N, N)
+	wantResults(t, res, U, I, I, I, N)
 }
 
 func TestStatusMapping(t *testing.T) {
@@ -614,10 +614,54 @@ func TestNoiseIsCounted(t *testing.T) {
 	}
 }
 
+// A real /var/log/mail.log holds other programs' lines too: they are
+// syslog lines, recognized and counted, not parse failures. So are syslogd's
+// repeat notices and blank lines.
+func TestOtherLinesIgnored(t *testing.T) {
+	tests := []struct {
+		line, cat string
+	}{
+		{"Mar 14 01:00:00 mx opendkim[812]: 4PbC4x469Jz3tBr: DKIM-Signature field added (s=mail, d=example.com)", "other_program"},
+		{"Mar 14 01:00:00 mx dovecot: imap-login: Login: user=<u@example.com>, method=PLAIN, rip=192.0.2.1, lip=192.0.2.2, mpid=1, TLS", "other_program"},
+		{"Mar 14 01:00:00 mx dovecot[9]: lmtp(u@example.com)<1><x>: msgid=<m@x>: saved mail to INBOX", "other_program"},
+		{"Mar 14 01:00:00 mx spamd[3]: spamd: result: . 0 - BAYES_00 scantime=0.3,size=2048,user=u,uid=1,required_score=5.0,rhost=localhost,raddr=127.0.0.1,rport=1,mid=<m@x>,bayes=0,autolearn=ham", "other_program"},
+		{"Mar 14 01:00:00 mx postgrey[4]: action=greylist, reason=new, client_name=x.example, client_address=192.0.2.1, sender=a@b.example, recipient=c@d.example", "other_program"},
+		{"Mar 14 01:00:00 mx policyd-spf[5]: prepend Received-SPF: Pass (mailfrom) identity=mailfrom; client-ip=192.0.2.1; helo=x; envelope-from=a@b; receiver=<UNKNOWN>", "other_program"},
+		{"Mar 14 01:00:00 mx rsyslogd: [origin software=\"rsyslogd\" swVersion=\"8.2102.0\" x-pid=\"1\"] rsyslogd was HUPed", "other_program"},
+		{"2024-03-14T01:00:00.123456+00:00 mx kernel: [1.0] eth0: link up", "other_program"},
+		{"Mar 14 01:00:00 mx last message repeated 3 times", "syslog_repeat"},
+		{"Mar 14 01:00:00 mx --- last message repeated 2 times ---", "syslog_repeat"},
+		{"Mar 14 01:00:00 mx postfix/smtpd[1]: message repeated 5 times: [ lost connection after AUTH from unknown[192.0.2.23]]", "syslog_repeat"},
+		{"Mar 14 01:00:00 mx dovecot[2]: message repeated 2 times: [ imap-login: Disconnected]", "syslog_repeat"},
+		{"", "blank"},
+		{" ", "blank"},
+		{"\t  \t", "blank"},
+		{"\r", "blank"},
+		{" \f\v\r", "blank"},
+	}
+	for _, tc := range tests {
+		p := newTestParser()
+		events, res := feed(t, p, tc.line)
+		wantResults(t, res, I)
+		got := p.Stats()
+		for k := range got {
+			if !strings.HasPrefix(k, "ignored_") || got[k] == 0 {
+				delete(got, k)
+			}
+		}
+		want := map[string]int{"ignored_" + tc.cat: 1}
+		if len(events) != 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %d events; ignored counters -want +got\n-%v\n+%v", tc.line, len(events), want, got)
+		}
+	}
+}
+
 func TestNotUnderstood(t *testing.T) {
 	for _, l := range []string{
-		"",
 		"garbage",
+		"  garbage after blanks",
+		"Mar 14 01:00:00",
+		"Mar 14 01:00:00 mx untagged text",
 		"Mar 14 01:00:00 mx",
 		"Mar 14 01:00:00 mx postfix/smtpd[1]: something new",
 		"Mar 14 01:00:00 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT",
