@@ -149,8 +149,11 @@ func DomainOf(addr string) string {
 }
 
 // ExtOf returns the lower-cased extension of a file name without the dot
-// ("invoice.PDF.exe" -> "exe"), or "" when it has none.
+// ("invoice.PDF.exe" -> "exe"), or "" when it has none. Trailing dots and
+// spaces are ignored, as Windows strips them when it opens a file: the
+// extension of "invoice.exe." and of "invoice.exe " is "exe".
 func ExtOf(name string) string {
+	name = strings.TrimRight(name, ". ")
 	dot := strings.LastIndexByte(name, '.')
 	if dot < 0 || dot == len(name)-1 {
 		return ""

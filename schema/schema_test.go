@@ -112,6 +112,9 @@ func mustJSON(t *testing.T, v any) []byte {
 func TestDomainAndExt(t *testing.T) {
 	cases := []struct{ in, dom, ext string }{
 		{"a@B.com", "b.com", "com"}, {"root", "", ""}, {"x@", "", ""}, {"invoice.PDF.exe", "", "exe"}, {"a b.c d", "", ""},
+		// Windows drops trailing dots and spaces: these open as .exe.
+		{"x.exe.", "", "exe"}, {"x.exe ", "", "exe"}, {"Invoice.pdf.EXE. . ", "", "exe"}, {"x.exe...", "", "exe"},
+		{"x.", "", ""}, {"x. ", "", ""}, {"...", "", ""}, {" ", "", ""}, {"", "", ""}, {"dir.d/file", "", ""},
 	}
 	for _, c := range cases {
 		if got := DomainOf(c.in); got != c.dom {

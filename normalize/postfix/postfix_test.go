@@ -337,6 +337,80 @@ func TestHeaderChecks(t *testing.T) {
 	}
 }
 
+// TestAttachmentNames covers the forms a file name takes in a logged
+// Content-Type or Content-Disposition header: RFC 2231 continuations
+// (plain and percent-encoded), charsets, RFC 2047 words, and the trailing
+// dots and spaces that Windows drops.
+func TestAttachmentNames(t *testing.T) {
+	tests := []struct {
+		name, header string
+		want         schema.Attachment
+	}{
+		{"plain", `Content-Disposition: attachment; filename="Invoice 2024.PDF"`,
+			schema.Attachment{Name: "Invoice 2024.PDF", Ext: "pdf"}},
+		{"continuations", `Content-Disposition: attachment; filename*0="Invoice.pdf"; filename*1=".exe"`,
+			schema.Attachment{Name: "Invoice.pdf.exe", Ext: "exe"}},
+		{"continuations out of order", `Content-Disposition: attachment; filename*1=".exe"; filename*0="Invoice.pdf"`,
+			schema.Attachment{Name: "Invoice.pdf.exe", Ext: "exe"}},
+		{"continuations across a fold", `Content-Type: application/octet-stream;? name*0="Rechnung_2024_";? name*1="Maerz.js"`,
+			schema.Attachment{Name: "Rechnung_2024_Maerz.js", Ext: "js", Type: "application/octet-stream"}},
+		{"encoded continuations", `Content-Disposition: attachment;? filename*0*=utf-8''%E2%82%AC%20Rechnung;? filename*1*=%20M%C3%A4rz.pdf;? filename*2*=.exe`,
+			schema.Attachment{Name: "€ Rechnung März.pdf.exe", Ext: "exe"}},
+		{"encoded and plain continuations", `Content-Disposition: attachment; filename*0*=UTF-8''r%C3%A9sum%C3%A9; filename*1=".docx"`,
+			schema.Attachment{Name: "résumé.docx", Ext: "docx"}},
+		{"gap ends the continuations", `Content-Disposition: attachment; filename*0="a.pdf"; filename*2=".exe"`,
+			schema.Attachment{Name: "a.pdf", Ext: "pdf"}},
+		{"truncated continuation", `Content-Disposition: attachment; filename*0="Invoice.pdf"; filename*1=".ex`,
+			schema.Attachment{Name: "Invoice.pdf.ex", Ext: "ex"}},
+		{"percent-encoded", `Content-Disposition: attachment; filename*=utf-8''%E2%82%AC%E2%80%AE.exe`,
+			schema.Attachment{Name: "€\u202e.exe", Ext: "exe"}},
+		{"language tag", `Content-Disposition: attachment; filename*=UTF-8'de'Datei.zip`,
+			schema.Attachment{Name: "Datei.zip", Ext: "zip"}},
+		{"quoted extended value", `Content-Disposition: attachment; filename*="UTF-8''a%20b.zip"`,
+			schema.Attachment{Name: "a b.zip", Ext: "zip"}},
+		{"latin-1", `Content-Disposition: attachment; filename*=iso-8859-1'en'%E9t%E9.txt`,
+			schema.Attachment{Name: "été.txt", Ext: "txt"}},
+		{"charset we cannot decode stays encoded", `Content-Disposition: attachment; filename*=windows-1251''%C4%EE%EA.doc`,
+			schema.Attachment{Name: "%C4%EE%EA.doc", Ext: "doc"}},
+		{"ascii in any charset", `Content-Disposition: attachment; filename*=windows-1251''report.doc`,
+			schema.Attachment{Name: "report.doc", Ext: "doc"}},
+		{"invalid escape kept", `Content-Disposition: attachment; filename*=UTF-8''a%ZZ.exe`,
+			schema.Attachment{Name: "a%ZZ.exe", Ext: "exe"}},
+		{"extended beats the fallback", `Content-Disposition: attachment; filename="fallback.pdf"; filename*=UTF-8''real.exe`,
+			schema.Attachment{Name: "real.exe", Ext: "exe"}},
+		{"fallback when the extended value is empty", `Content-Disposition: attachment; filename="fallback.pdf"; filename*=UTF-8''`,
+			schema.Attachment{Name: "fallback.pdf", Ext: "pdf"}},
+		{"rfc 2047 split over continuations", `Content-Disposition: attachment; filename*0="=?UTF-8?B?c2V0"; filename*1="dXAuZXhl?="`,
+			schema.Attachment{Name: "setup.exe", Ext: "exe"}},
+		{"rfc 2047 in a plain value", `Content-Disposition: attachment;? filename="=?UTF-8?B?c2V0dXAuZXhl?="`,
+			schema.Attachment{Name: "setup.exe", Ext: "exe"}},
+		{"trailing dot", `Content-Disposition: attachment; filename="x.exe."`,
+			schema.Attachment{Name: "x.exe.", Ext: "exe"}},
+		{"trailing space", `Content-Disposition: attachment; filename="x.exe "`,
+			schema.Attachment{Name: "x.exe ", Ext: "exe"}},
+		{"escaped quote", `Content-Disposition: attachment; filename="a\"b.exe"`,
+			schema.Attachment{Name: `a"b.exe`, Ext: "exe"}},
+		{"unquoted", `Content-Type: application/zip; name=a.zip; charset=x`,
+			schema.Attachment{Name: "a.zip", Ext: "zip", Type: "application/zip"}},
+		{"name is not the tail of another parameter", `Content-Type: text/plain; xname="a.exe"`,
+			schema.Attachment{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestParser()
+			_, name, typ := p.headerData(tc.header)
+			var got schema.Attachment
+			if name != "" {
+				got = schema.Attachment{Name: name, Ext: schema.ExtOf(name), Type: typ}
+			}
+			if got != tc.want {
+				t.Errorf("%s\n-want +got\n-%q %q %q\n+%q %q %q", tc.header,
+					tc.want.Name, tc.want.Ext, tc.want.Type, got.Name, got.Ext, got.Type)
+			}
+		})
+	}
+}
+
 func TestCleanupReject(t *testing.T) {
 	p := New(normalize.Options{Year: 2007})
 	events, res := feed(t, p,
