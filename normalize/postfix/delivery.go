@@ -91,8 +91,15 @@ func (p *Parser) delivery(l *line, id, s string) normalize.Result {
 	if !isDelivery {
 		return p.ignore(catAddressVerify)
 	}
+	if action == schema.ActionDelivered && strings.HasSuffix(l.rec.Program, "/discard") {
+		// The discard transport "delivers" by throwing the mail away.
+		action = schema.ActionDiscarded
+	}
 	ev.Action = action
 	ev.Reason = parenthesized(rest)
+	if ev.StatusCode != "" {
+		ev.StatusCode = replyCode(ev.Reason, ev.StatusCode)
+	}
 	ev.QueueID = id
 	if m := p.msg(id, false); m != nil {
 		m.join(ev)
@@ -101,6 +108,39 @@ func (p *Parser) delivery(l *line, id, s string) normalize.Result {
 	}
 	l.send(ev)
 	return normalize.Understood
+}
+
+// replyCode returns the status code of a delivery: "NNN D.D.D", the form
+// rejects have, when the text carries an SMTP reply whose enhanced code is
+// the dsn= value (our server's "250 2.0.0 Ok: queued as X" at the start, a
+// remote's reply after "host x said: " or "refused to talk to me: "), else
+// the DSN alone. A multi-line reply's "421-4.7.0" becomes "421 4.7.0".
+func replyCode(text, dsn string) string {
+	if c := matchReply(text, dsn); c != "" {
+		return c
+	}
+	for _, marker := range [...]string{" said: ", " refused to talk to me: "} {
+		if i := strings.Index(text, marker); i >= 0 {
+			if c := matchReply(text[i+len(marker):], dsn); c != "" {
+				return c
+			}
+		}
+	}
+	return dsn
+}
+
+// matchReply returns "NNN dsn" when s starts with an SMTP reply code of the
+// DSN's class followed by the DSN, else "".
+func matchReply(s, dsn string) string {
+	n := 4 + len(dsn)
+	if len(s) < n || !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) || s[0] != dsn[0] ||
+		(s[3] != ' ' && s[3] != '-') || s[4:n] != dsn || (len(s) > n && s[n] != ' ') {
+		return ""
+	}
+	if s[3] == ' ' {
+		return s[:n] // a substring: no allocation
+	}
+	return s[:3] + " " + dsn
 }
 
 // parenthesized returns the text of " (text)" after a status word: from the

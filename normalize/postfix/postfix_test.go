@@ -110,7 +110,7 @@ func TestDeliveryJoinsMessage(t *testing.T) {
 	d := deliveries[0]
 	want := schema.Event{
 		Time: time.Date(2024, 3, 14, 8, 1, 11, 0, time.UTC), Host: "mx", Product: "postfix", Process: "postfix/smtp",
-		EventType: schema.TypeDelivery, Action: schema.ActionDelivered, Status: "sent", StatusCode: "2.0.0",
+		EventType: schema.TypeDelivery, Action: schema.ActionDelivered, Status: "sent", StatusCode: "250 2.0.0",
 		Reason: "250 2.0.0 Ok: queued as 123", QueueID: "4PbPZG2YSjz3tBr", MessageID: "abc@gmx.net",
 		Sender: "alice@Example.org", HasSender: true, SenderDomain: "example.org",
 		Recipient: "bob@example.net", RecipientDomain: "example.net", OrigRecipient: "bobby@example.net",
@@ -516,6 +516,59 @@ func TestStatusMapping(t *testing.T) {
 		if d := only(t, events, schema.TypeDelivery); d.Action != tc.action || d.Status != tc.status {
 			t.Errorf("%s: %s", tc.status, dump(events))
 		}
+	}
+}
+
+// A delivery's status_code is the SMTP reply and the DSN ("250 2.0.0"),
+// like a reject's, when the reply in its text carries the DSN of its dsn=;
+// otherwise it is the DSN alone.
+func TestDeliveryStatusCode(t *testing.T) {
+	tests := []struct {
+		name, prog, dsn, status, text string
+		wantCode, wantAction          string
+	}{
+		{"queued", "postfix/smtp", "2.0.0", "sent", "250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3", "250 2.0.0", schema.ActionDelivered},
+		{"lmtp", "postfix/lmtp", "2.0.0", "sent", "250 2.0.0 <u@example.net> Saved", "250 2.0.0", schema.ActionDelivered},
+		{"amavis reply", "postfix/amavis/smtp", "2.0.0", "sent",
+			"250 2.0.0 from MTA(smtp:[127.0.0.1]:10025): 250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3", "250 2.0.0", schema.ActionDelivered},
+		{"remote said", "postfix/smtp", "5.1.1", "bounced",
+			"host mx.example.net[192.0.2.7] said: 550 5.1.1 <x@example.net>: Recipient address rejected: User unknown (in reply to RCPT TO command)",
+			"550 5.1.1", schema.ActionBounced},
+		{"greylisted", "postfix/smtp", "4.7.1", "deferred",
+			"host mx.example.net[192.0.2.7] said: 450 4.7.1 greylisted, try again (in reply to RCPT TO command)", "450 4.7.1", schema.ActionDeferred},
+		{"multi-line reply", "postfix/smtp", "4.7.0", "deferred",
+			"host mx.example.net[192.0.2.7] said: 421-4.7.0 try again later (in reply to end of DATA command)", "421 4.7.0", schema.ActionDeferred},
+		{"refused to talk", "postfix/smtp", "5.7.1", "bounced",
+			"host mx.example.net[192.0.2.7] refused to talk to me: 554 5.7.1 go away", "554 5.7.1", schema.ActionBounced},
+		{"reply with another dsn", "postfix/smtp", "5.0.0", "bounced",
+			"host mx.example.net[192.0.2.7] said: 550 5.1.1 no such user (in reply to RCPT TO command)", "5.0.0", schema.ActionBounced},
+		{"reply without enhanced code", "postfix/smtp", "5.0.0", "bounced",
+			"host mx.example.net[192.0.2.7] said: 550 No such user here (in reply to RCPT TO command)", "5.0.0", schema.ActionBounced},
+		{"reply of another class", "postfix/smtp", "4.0.0", "deferred", "550 4.0.0 odd", "4.0.0", schema.ActionDeferred},
+		{"dsn continues", "postfix/smtp", "2.0.0", "sent", "250 2.0.00 odd", "2.0.0", schema.ActionDelivered},
+		{"no reply", "postfix/pipe", "2.0.0", "sent", "delivered via dovecot service", "2.0.0", schema.ActionDelivered},
+		{"local", "postfix/local", "2.0.0", "sent", "delivered to mailbox", "2.0.0", schema.ActionDelivered},
+		{"connect failure", "postfix/smtp", "4.4.1", "deferred", "connect to example.com[192.0.2.8]:25: Connection refused", "4.4.1", schema.ActionDeferred},
+		{"no dsn", "postfix/smtp", "", "sent", "250 Ok", "", schema.ActionDelivered},
+		{"discard", "postfix/discard", "2.0.0", "sent", "example.com", "2.0.0", schema.ActionDiscarded},
+		{"discard of an instance", "postfix-out/discard", "2.0.0", "sent", "discarded by policy", "2.0.0", schema.ActionDiscarded},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dsn := ""
+			if tc.dsn != "" {
+				dsn = "dsn=" + tc.dsn + ", "
+			}
+			p := newTestParser()
+			events, res := feed(t, p, "Mar 14 01:00:00 mx "+tc.prog+"[1]: 3E29030F8637E: to=<u@example.net>, relay=mx.example.net[192.0.2.7]:25, delay=1, delays=0.1/0/0.4/0.5, "+
+				dsn+"status="+tc.status+" ("+tc.text+")")
+			wantResults(t, res, U)
+			d := only(t, events, schema.TypeDelivery)
+			if d.StatusCode != tc.wantCode || d.Action != tc.wantAction || d.Status != tc.status || d.Reason != tc.text {
+				t.Errorf("status_code, action, status, reason -want +got\n-%q %q %q %q\n+%q %q %q %q",
+					tc.wantCode, tc.wantAction, tc.status, tc.text, d.StatusCode, d.Action, d.Status, d.Reason)
+			}
+		})
 	}
 }
 

@@ -264,6 +264,16 @@ func compareGrok(t *testing.T, name string, r map[string]string, events []*schem
 				}
 				continue
 			}
+			if pr[0] == "dsn" {
+				// A delivery's status_code is "NNN dsn" when its text
+				// carries the SMTP reply, else the bare DSN.
+				n++
+				g := got["status_code"]
+				if g != v && !(len(g) == 4+len(v) && g[3] == ' ' && g[4:] == v && digits(g[:3]) == 3) {
+					t.Errorf("%s: status_code = %q, grok says dsn %q", name, g, v)
+				}
+				continue
+			}
 			if pr[0] == "from" && len(events) == 0 && got["sender"] == "" && v != "" {
 				// pickup's local user name is only a fallback.
 				continue
