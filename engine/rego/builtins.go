@@ -1,0 +1,105 @@
+package rego
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	oparego "github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/types"
+)
+
+// maxDistanceRunes bounds the inputs of detect.edit_distance, whose cost is
+// the product of the lengths: domain names are at most 253 characters.
+const maxDistanceRunes = 1024
+
+// editDistanceDecl declares detect.edit_distance(a, b): the number of
+// single-character insertions, deletions, substitutions and transpositions
+// of two adjacent characters that turn a into b (the optimal string
+// alignment distance). It is pure and deterministic.
+var editDistanceDecl = &oparego.Function{
+	Name:        "detect.edit_distance",
+	Description: "Edit distance of two strings: insertions, deletions, substitutions and adjacent transpositions each cost 1.",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("a", types.S).Description("first string"),
+			types.Named("b", types.S).Description("second string"),
+		),
+		types.Named("distance", types.N).Description("the distance, 0 when a == b"),
+	),
+}
+
+func editDistanceBuiltin(_ oparego.BuiltinContext, a, b *ast.Term) (*ast.Term, error) {
+	as, ok1 := a.Value.(ast.String)
+	bs, ok2 := b.Value.(ast.String)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("detect.edit_distance: want two strings")
+	}
+	ar, br := []rune(string(as)), []rune(string(bs))
+	if len(ar) > maxDistanceRunes || len(br) > maxDistanceRunes {
+		return nil, fmt.Errorf("detect.edit_distance: strings longer than %d characters", maxDistanceRunes)
+	}
+	return ast.InternedTerm(EditDistance(ar, br)), nil
+}
+
+// EditDistance is the optimal string alignment distance of a and b:
+// insertions, deletions, substitutions and transpositions of adjacent
+// characters each cost 1, and no substring is edited twice. It is what
+// detect.edit_distance computes, exported for tests and tools.
+func EditDistance(a, b []rune) int {
+	// Three rows of the dynamic-programming table are enough: the
+	// transposition looks two rows back.
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d = min(d, prev2[j-2]+1)
+			}
+			cur[j] = d
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
+// activeDecl declares the guard of the generated dispatch module: whether
+// rule n is to be evaluated on this event. Rule modules may not call it.
+var activeDecl = &oparego.Function{
+	Name: "detect.internal.active",
+	Decl: types.NewFunction(types.Args(types.N), types.B),
+}
+
+// activeKey carries the active rules of one evaluation in its context.
+type activeKey struct{}
+
+// activeRules is the set of rules one evaluation runs, by index.
+type activeRules []bool
+
+func activeBuiltin(bctx oparego.BuiltinContext, n *ast.Term) (*ast.Term, error) {
+	active, _ := bctx.Context.Value(activeKey{}).(activeRules)
+	i, ok := n.Value.(ast.Number).Int()
+	return ast.InternedTerm(ok && i >= 0 && i < len(active) && active[i]), nil
+}
+
+func withActive(ctx context.Context, a activeRules) context.Context {
+	return context.WithValue(ctx, activeKey{}, a)
+}
+
+// customBuiltins are the built-ins this package adds to OPA's, for rules
+// and tests.
+var customBuiltins = []*oparego.Function{editDistanceDecl}
+
+func builtinDecl(f *oparego.Function) *ast.Builtin {
+	return &ast.Builtin{Name: f.Name, Description: f.Description, Decl: f.Decl, Nondeterministic: f.Nondeterministic}
+}

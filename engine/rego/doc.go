@@ -1,0 +1,26 @@
+// Package rego loads and evaluates detection rules written in Rego v1 with
+// the embedded OPA library (DESIGN.md section 3).
+//
+// A rule is one module, `package detect.rules.<name>`, with an OPA
+// `# METADATA` block above the package clause (title, description and, under
+// custom, id, level, tags, references and requires) and a rule
+// `alert contains x if { ... }` over input, one normalized event. x is the
+// alert message, or an object with a message and extra fields that are copied
+// into the alert. Tunables come from data.config, merged from the rule
+// trees' data/*.yaml|json files and the user's overrides.
+//
+// Loading is strict so that mistakes are load errors with a position, not
+// rules that silently never match: the event schema (generated from package
+// schema) is given to the type checker, so input.attachmnts does not compile;
+// the compiler runs in strict mode; built-ins that reach outside the event
+// (http.send, net.lookup_ip_addr, opa.runtime, trace) are not in the
+// capabilities.
+//
+// Evaluation is built for many events and few alerts: all rules of a Set are
+// answered by one prepared query, the input is an ast.Value built straight
+// from the Event with only the fields some rule reads, and a rule that
+// declares custom.requires is not evaluated at all on events that lack what
+// it requires. Every evaluation has a time budget; a rule that exceeds it is
+// counted, and after MaxStrikes such events disabled, so it cannot stall a
+// scan.
+package rego

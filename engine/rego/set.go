@@ -1,0 +1,496 @@
+package rego
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	oparego "github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/types"
+
+	"github.com/detect-dev/detect/schema"
+)
+
+// DefaultBudget is how long one event's Rego evaluation may take unless
+// Options say otherwise. Rules take microseconds; the budget is for rules
+// that loop over huge ranges, not for ordinary ones on a busy machine.
+const DefaultBudget = 250 * time.Millisecond
+
+// MaxStrikes is how many events a rule may exceed the budget on before it
+// is disabled for the rest of the Set's life.
+const MaxStrikes = 3
+
+// Options tune a Set.
+type Options struct {
+	// Budget is the time one event's evaluation may take (DefaultBudget
+	// when zero).
+	Budget time.Duration
+}
+
+// dispatchFile names the generated module that gathers every rule's alerts.
+const dispatchFile = "detect:engine.rego"
+
+// Set is a compiled set of Rego rules, answered by one prepared query. It is
+// safe for concurrent use; its only mutable state is the accounting of rules
+// that exceeded the time budget or failed (Problems).
+type Set struct {
+	rules  []*Rule
+	pq     oparego.PreparedEvalQuery
+	fields fieldSet // fields any rule reads: the input holds only these
+	budget time.Duration
+	data   map[string]any
+
+	strikes []atomic.Int32
+	mu      sync.Mutex
+	trouble map[int]*Problem
+}
+
+// Problem is what went wrong evaluating one rule.
+type Problem struct {
+	Rule     *Rule
+	Timeouts int  // events on which the rule exceeded the budget
+	Errors   int  // events on which its evaluation failed
+	Disabled bool // MaxStrikes timeouts: no longer evaluated
+	First    string
+}
+
+// Compile checks and compiles rule modules, with data as data.config. It
+// returns a Set of the rules that compiled, in file order, and an
+// ErrorList of every problem found (nil when none): a broken rule does not
+// keep the others from loading, so tools can report everything at once.
+func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
+	var errs []*Error
+	var rules []*Rule
+	files = slices.Clone(files)
+	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	byPackage := map[string]*Rule{}
+	broken := map[string]bool{} // files with errors found before compiling
+	for _, f := range files {
+		r, perrs := parseRule(f)
+		errs = append(errs, perrs...)
+		if len(perrs) > 0 {
+			broken[f.Path] = true
+		}
+		if r == nil {
+			continue
+		}
+		if prev, dup := byPackage[r.Package]; dup {
+			errs = append(errs, errorAt(f.Path, r.module.Package.Location,
+				"package %s is also the package of %s:%d; one rule per package", r.Package, prev.File, prev.Line))
+			continue
+		}
+		byPackage[r.Package] = r
+		rules = append(rules, r)
+	}
+
+	// Compile all together (the broken ones too, so their type errors are
+	// reported now); drop the modules with errors and compile again until
+	// what is left compiles. Every broken module is reported, each with its
+	// own errors.
+	var c *ast.Compiler
+	for {
+		var cerrs []*Error
+		c, cerrs = compileRules(rules)
+		errs = append(errs, cerrs...)
+		for _, e := range cerrs {
+			broken[e.File] = true
+		}
+		kept := rules[:0:0]
+		for _, r := range rules {
+			if !broken[r.File] {
+				kept = append(kept, r)
+			}
+		}
+		if len(kept) == len(rules) {
+			if len(cerrs) > 0 { // errors outside the rules: nothing is safe
+				rules, c = nil, nil
+			}
+			break
+		}
+		rules = kept
+	}
+
+	s := &Set{rules: rules, budget: opts.Budget, data: data, trouble: map[int]*Problem{}}
+	if s.budget <= 0 {
+		s.budget = DefaultBudget
+	}
+	s.strikes = make([]atomic.Int32, len(rules))
+	for i, r := range rules {
+		r.index = i
+		s.fields |= r.reads
+		if r.readsAll {
+			s.fields = allFields
+		}
+	}
+	if c != nil && len(rules) > 0 {
+		if err := s.prepare(c); err != nil {
+			errs = append(errs, &Error{File: rules[0].File, Line: 1, Col: 1, Msg: "preparing the rule query: " + err.Error(), Err: err})
+			s.rules = nil
+		}
+	}
+	if len(errs) > 0 {
+		return s, sortErrors(errs)
+	}
+	return s, nil
+}
+
+// newCompiler returns a compiler with the sandbox's capabilities, the event
+// schema for input, and strict checks.
+func newCompiler(print bool, extra ...*oparego.Function) *ast.Compiler {
+	ss := ast.NewSchemaSet()
+	ss.Put(ast.SchemaRootRef, inputSchema())
+	return ast.NewCompiler().
+		WithCapabilities(capabilities(extra...)).
+		WithSchemas(ss).
+		WithStrict(true).
+		WithEnablePrintStatements(print).
+		WithDefaultRegoVersion(ast.RegoV1)
+}
+
+var inputSchema = sync.OnceValue(InputSchema)
+
+// compileRules compiles the rule modules with the dispatch module and checks
+// that every alert yields strings or objects.
+func compileRules(rules []*Rule) (*ast.Compiler, []*Error) {
+	modules := make(map[string]*ast.Module, len(rules)+1)
+	for _, r := range rules {
+		modules[r.File] = r.module
+	}
+	disp, blocks := dispatchModule(rules)
+	modules[dispatchFile] = disp
+	c := newCompiler(false, editDistanceDecl, activeDecl)
+	c.Compile(modules)
+	var errs []*Error
+	if c.Failed() {
+		for _, e := range fromOPA(c.Errors, "") {
+			if reportedBefore(e) {
+				continue
+			}
+			if e.File == dispatchFile { // a rule's alert does not fit the dispatch
+				for i, b := range blocks {
+					if e.Line >= b[0] && e.Line <= b[1] {
+						r := rules[i]
+						e.File, e.Line, e.Col = r.File, r.Line, 1
+						e.Msg = "alert: " + e.Msg
+					}
+				}
+			}
+			errs = append(errs, e)
+		}
+		return nil, errs
+	}
+	for _, r := range rules {
+		ref := rulesPrefix.Append(ast.StringTerm(r.name)).Append(ast.StringTerm("alert"))
+		t := c.TypeEnv.GetByRef(ref)
+		set, ok := t.(*types.Set)
+		if t == nil || (ok && alertElemOK(set.Of())) {
+			continue
+		}
+		loc := r.module.Package.Location
+		for _, rule := range r.module.Rules {
+			if isAlert(rule) {
+				loc = rule.Location
+				break
+			}
+		}
+		what := types.Sprint(t)
+		if ok {
+			what = types.Sprint(set.Of())
+		}
+		errs = append(errs, errorAt(r.File, loc, "alert yields %s; want strings (the message) or objects with a string message", what))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return c, nil
+}
+
+// reportedBefore reports whether e is the compiler's "undefined function"
+// for a disabled built-in, which disabledCalls reported in its own words.
+func reportedBefore(e *Error) bool {
+	var ae *ast.Error
+	if !errors.As(e.Err, &ae) {
+		return false
+	}
+	name, ok := strings.CutPrefix(ae.Message, "undefined function ")
+	_, off := disabled[name]
+	return ok && off
+}
+
+// alertElemOK reports whether an alert element of type t can be a message
+// string or an object with a string message.
+func alertElemOK(t types.Type) bool {
+	switch t := t.(type) {
+	case types.String:
+		return true
+	case *types.Object:
+		m := t.Select("message")
+		if m == nil {
+			return false
+		}
+		return canBeString(m)
+	case types.Any:
+		for _, x := range t {
+			if !alertElemOK(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+func canBeString(t types.Type) bool {
+	switch t := t.(type) {
+	case types.String:
+		return true
+	case types.Any:
+		return len(t) == 0 || t.Contains(types.S)
+	}
+	return false
+}
+
+// dispatchModule generates the module whose one rule, hits, gathers the
+// alerts of every rule as [rule index, alert], each guarded by whether the
+// rule is active for this event. It returns the line range of each rule's
+// block, to map errors back.
+func dispatchModule(rules []*Rule) (*ast.Module, [][2]int) {
+	var b strings.Builder
+	b.WriteString("package detect.engine\n\n")
+	line := 3
+	blocks := make([][2]int, len(rules))
+	for i, r := range rules {
+		fmt.Fprintf(&b, "hits contains [%d, x] if {\n\t%s(%d)\n\tsome x in data.detect.rules.%s.alert\n}\n\n", i, activeDecl.Name, i, r.name)
+		blocks[i] = [2]int{line, line + 3}
+		line += 5
+	}
+	if len(rules) == 0 {
+		b.WriteString("hits := set()\n")
+	}
+	m, err := ast.ParseModuleWithOpts(dispatchFile, b.String(), parseOptions())
+	if err != nil {
+		panic("rego: dispatch module does not parse: " + err.Error())
+	}
+	return m, blocks
+}
+
+// prepare builds the one query of the Set over a compiled rule tree.
+func (s *Set) prepare(c *ast.Compiler) error {
+	store := newStore(s.data)
+	r := oparego.New(
+		oparego.Compiler(c),
+		oparego.Store(store),
+		oparego.Query("data.detect.engine.hits"),
+		oparego.Function2(editDistanceDecl, editDistanceBuiltin),
+		oparego.Function1(activeDecl, activeBuiltin),
+	)
+	pq, err := r.PrepareForEval(context.Background())
+	if err != nil {
+		return fmt.Errorf("rego: %w", err)
+	}
+	s.pq = pq
+	return nil
+}
+
+func newStore(config map[string]any) storage.Store {
+	if config == nil {
+		config = map[string]any{}
+	}
+	return inmem.NewFromObjectWithOpts(map[string]any{"config": config}, inmem.OptReturnASTValuesOnRead(true))
+}
+
+// Rules returns the compiled rules in file order.
+func (s *Set) Rules() []*Rule { return s.rules }
+
+// Hit is one alert a rule raised on an event.
+type Hit struct {
+	Rule    *Rule
+	Message string         // "" when the rule's object had no message
+	Fields  map[string]any // the object's other members
+}
+
+// Eval evaluates every rule whose requirements e meets and returns their
+// alerts in rule order, and by message within a rule. A rule that exceeds
+// the time budget yields nothing for e and is counted (Problems); the other
+// rules still yield theirs.
+func (s *Set) Eval(e *schema.Event) []Hit {
+	return s.eval(e, -1)
+}
+
+// EvalRule is Eval for one rule of the Set.
+func (s *Set) EvalRule(r *Rule, e *schema.Event) []Hit {
+	return s.eval(e, r.index)
+}
+
+func (s *Set) eval(e *schema.Event, only int) []Hit {
+	var active activeRules
+	n := 0
+	for i, r := range s.rules {
+		if (only >= 0 && i != only) || s.strikes[i].Load() >= MaxStrikes || !r.Requires.match(e) {
+			continue
+		}
+		if active == nil {
+			active = make(activeRules, len(s.rules))
+		}
+		active[i] = true
+		n++
+	}
+	if n == 0 {
+		return nil
+	}
+	input := eventValue(e, s.fields)
+	hits, err := s.run(input, active)
+	if err == nil {
+		return hits
+	}
+	// Something went wrong: find out which rule, each on its own, and keep
+	// the alerts of the others.
+	if n == 1 {
+		s.account(slices.Index(active, true), e, err)
+		return nil
+	}
+	hits = nil
+	for i, on := range active {
+		if !on {
+			continue
+		}
+		one := make(activeRules, len(s.rules))
+		one[i] = true
+		h, err := s.run(input, one)
+		if err != nil {
+			s.account(i, e, err)
+			continue
+		}
+		hits = append(hits, h...)
+	}
+	return hits
+}
+
+// account records a rule's failure on e.
+func (s *Set) account(i int, e *schema.Event, err error) {
+	timeout := topdown.IsCancel(err)
+	if timeout && s.strikes[i].Add(1) > MaxStrikes {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.trouble[i]
+	if p == nil {
+		p = &Problem{Rule: s.rules[i]}
+		where := "an event"
+		if e.SourceFile != "" {
+			where = fmt.Sprintf("%s:%d", e.SourceFile, e.SourceLine)
+		}
+		if timeout {
+			p.First = fmt.Sprintf("%s: exceeded the %v budget", where, s.budget)
+		} else {
+			p.First = fmt.Sprintf("%s: %v", where, err)
+		}
+		s.trouble[i] = p
+	}
+	if timeout {
+		p.Timeouts++
+		p.Disabled = p.Timeouts >= MaxStrikes
+	} else {
+		p.Errors++
+	}
+}
+
+// Problems lists the rules that exceeded the budget or failed, in rule
+// order.
+func (s *Set) Problems() []Problem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Problem, 0, len(s.trouble))
+	for _, p := range s.trouble {
+		out = append(out, *p)
+	}
+	slices.SortFunc(out, func(a, b Problem) int { return a.Rule.index - b.Rule.index })
+	return out
+}
+
+// Budget is the time one event's evaluation may take.
+func (s *Set) Budget() time.Duration { return s.budget }
+
+func keepTerm(t *ast.Term, _ *oparego.EvalContext) (any, error) { return t, nil }
+
+var noMetrics = metrics.NoOp()
+
+// run evaluates the active rules on input within the budget.
+func (s *Set) run(input ast.Value, active activeRules) ([]Hit, error) {
+	cancel := topdown.NewCancel()
+	timer := time.AfterFunc(s.budget, cancel.Cancel)
+	rs, err := s.pq.Eval(withActive(context.Background(), active),
+		oparego.EvalParsedInput(input),
+		oparego.EvalExternalCancel(cancel),
+		oparego.EvalGenerateJSON(keepTerm),
+		oparego.EvalMetrics(noMetrics),
+	)
+	timer.Stop()
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 || len(rs[0].Expressions) == 0 {
+		return nil, nil
+	}
+	t, _ := rs[0].Expressions[0].Value.(*ast.Term)
+	if t == nil {
+		return nil, nil
+	}
+	set, _ := t.Value.(ast.Set)
+	if set == nil || set.Len() == 0 {
+		return nil, nil
+	}
+	hits := make([]Hit, 0, set.Len())
+	var ferr error
+	set.Sorted().Foreach(func(pair *ast.Term) {
+		arr, ok := pair.Value.(*ast.Array)
+		if !ok || arr.Len() != 2 {
+			return
+		}
+		i, ok := arr.Elem(0).Value.(ast.Number).Int()
+		if !ok || i < 0 || i >= len(s.rules) {
+			return
+		}
+		h := Hit{Rule: s.rules[i]}
+		switch v := arr.Elem(1).Value.(type) {
+		case ast.String:
+			h.Message = string(v)
+		case ast.Object:
+			h.Fields = map[string]any{}
+			v.Foreach(func(k, val *ast.Term) {
+				key, ok := k.Value.(ast.String)
+				if !ok {
+					key = ast.String(k.Value.String())
+				}
+				if msg, isStr := val.Value.(ast.String); isStr && key == "message" {
+					h.Message = string(msg)
+					return
+				}
+				x, err := ast.JSON(val.Value)
+				if err != nil {
+					ferr = err
+					return
+				}
+				h.Fields[string(key)] = x
+			})
+			if len(h.Fields) == 0 {
+				h.Fields = nil
+			}
+		default:
+			h.Message = v.String()
+		}
+		hits = append(hits, h)
+	})
+	return hits, ferr
+}
