@@ -22,8 +22,9 @@ func isAmavis(prog string) bool {
 //
 // into one filter event per recipient. Amavis sits between two Postfix
 // queue ids (the message before the filter, Queue-ID, and the re-injected
-// one, queued_as); this line is the only link between them, so the subject
-// and the real client are copied onto both, and the final deliveries of the
+// one, queued_as); this line links them (as the hop's "queued as" delivery
+// line does for any filter, see link), so the subject, attachments and the
+// real client are copied onto both, and the final deliveries of the
 // re-injected message carry them instead of the filter's 127.0.0.1.
 func (p *Parser) amavis(l *line) normalize.Result {
 	msg := l.rec.Message
@@ -115,18 +116,13 @@ func (p *Parser) amavis(l *line) normalize.Result {
 		x.setIfEmpty(&x.messageID, messageID)
 		x.setIfEmpty(&x.helo, helo)
 	}
-	if queuedAs != "" && queuedAs != queueID {
-		if isQueueID(queuedAs) {
-			y := p.msg(queuedAs, true)
+	if queuedAs != "" && queuedAs != queueID && isQueueID(queuedAs) {
+		if y := p.link(x, queuedAs); y != nil {
 			y.setIfEmpty(&y.subject, subject)
 			y.setIfEmpty(&y.messageID, messageID)
-			if x != nil && x.srcIP != "" {
-				y.setClient(x.srcHost, x.srcIP)
-				y.setIfEmpty(&y.authUser, x.authUser)
-			} else {
-				y.setClient("", ip)
-			}
-			y.setIfEmpty(&y.helo, helo)
+			// Amavis names the client and HELO itself, for when the
+			// state of the message before it is gone or lacks them.
+			y.inheritClient("", ip, helo)
 		}
 	}
 

@@ -103,11 +103,46 @@ func (p *Parser) delivery(l *line, id, s string) normalize.Result {
 	ev.QueueID = id
 	if m := p.msg(id, false); m != nil {
 		m.join(ev)
+		if ev.Status == "sent" && isLoopbackRelay(ev.Relay) {
+			// A content filter on this host (amavis, a milter-less
+			// after-queue filter) took the message and queued it again.
+			if newID := queuedAs(ev.Reason); newID != "" && newID != id {
+				p.link(m, newID)
+			}
+		}
 	} else {
 		p.orphans++
 	}
 	l.send(ev)
 	return normalize.Understood
+}
+
+// isLoopbackRelay reports whether a relay= value (host[ip]:port) is this
+// host: 127.0.0.0/8, ::1 or localhost.
+func isLoopbackRelay(relay string) bool {
+	host, ip, _, ok := parseClient(relay)
+	if !ok {
+		host, _, _ = strings.Cut(relay, ":")
+	}
+	return isLoopback(ip) || strings.EqualFold(host, "localhost")
+}
+
+// queuedAs returns the queue id in a "... queued as NEWID" reply, or "".
+// The last one counts: a filter's reply quotes the one it got from Postfix.
+func queuedAs(text string) string {
+	i := strings.LastIndex(text, "queued as ")
+	if i < 0 {
+		return ""
+	}
+	s := text[i+len("queued as "):]
+	n := 0
+	for n < len(s) && isAlnum(s[n]) {
+		n++
+	}
+	if !isQueueID(s[:n]) {
+		return ""
+	}
+	return s[:n]
 }
 
 // replyCode returns the status code of a delivery: "NNN D.D.D", the form

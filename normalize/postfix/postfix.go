@@ -117,6 +117,8 @@ type Parser struct {
 	queue      map[string]*message
 	now        time.Time // newest event time seen
 	lastSweep  time.Time
+	gone       [recentGone]goneID // recently removed queue ids, a ring
+	goneNext   int
 
 	ignored           [numCategories]int
 	flushedIncomplete int

@@ -637,6 +637,141 @@ func TestAmavis(t *testing.T) {
 	}
 }
 
+// Attachment names logged for the message before amavis reach the
+// deliveries of the message amavis re-injects, merged with the names logged
+// for that one (header checks may run on both hops).
+func TestAmavisCarriesAttachments(t *testing.T) {
+	const from = " from mail.sender.example[185.31.160.120]; from=<a@sender.example> to=<u1@example.net> proto=ESMTP helo=<mail.sender.example>"
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Mar 14 00:08:33 mx postfix/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.sender.example[185.31.160.120]",
+		"Mar 14 00:08:33 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: warning: header Content-Type: application/x-msdownload; name=\"a.exe\""+from,
+		"Mar 14 00:08:33 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: warning: header Content-Disposition: attachment; filename=\"a.exe\""+from,
+		"Mar 14 00:08:33 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: warning: header Content-Disposition: attachment; filename=\"c.zip\""+from,
+		"Mar 14 00:08:35 mx postfix/10025/smtpd[4]: 4PbC4z6W5Qz3tG3: client=localhost[127.0.0.1]",
+		"Mar 14 00:08:35 mx postfix/cleanup[2]: 4PbC4z6W5Qz3tG3: warning: header Content-Disposition: attachment; filename=\"a.exe\" from localhost[127.0.0.1]; from=<a@sender.example> to=<u1@example.net> proto=ESMTP helo=<localhost>",
+		`Mar 14 00:08:35 mx amavis[5]: (237978-11) Passed CLEAN {RelayedInbound}, [185.31.160.120]:41695 [45.141.85.146] ESMTP/ESMTP <a@sender.example> -> <u1@example.net>, Queue-ID: 4PbC4x469Jz3tBr, Message-ID: <m1@sender.example>, mail_id: VQp, Hits: 2.9, size: 175061, queued_as: 4PbC4z6W5Qz3tG3, Subject: "s", From: <a@sender.example>, helo=mail.sender.example, Tests: []`,
+		"Mar 14 00:08:36 mx postfix/pipe[6]: 4PbC4z6W5Qz3tG3: to=<u1@example.net>, relay=dovecot, delay=0.12, delays=0.01/0.01/0/0.1, dsn=2.0.0, status=sent (delivered via dovecot service)",
+	)
+	wantResults(t, res, U, U, U, U, U, U, U, U)
+	d := only(t, events, schema.TypeDelivery)
+	want := []schema.Attachment{
+		{Name: "a.exe", Ext: "exe", Type: "application/x-msdownload"},
+		{Name: "c.zip", Ext: "zip"},
+	}
+	if !reflect.DeepEqual(d.Attachments, want) || d.SrcIP != "185.31.160.120" || d.Helo != "mail.sender.example" {
+		t.Errorf("delivery after amavis -want +got\n-%+v 185.31.160.120 mail.sender.example\n+%+v %s %s",
+			want, d.Attachments, d.SrcIP, d.Helo)
+	}
+}
+
+// Without an amavis line (other content filters), the filter hop's
+// delivery "status=sent (250 2.0.0 Ok: queued as NEWID)" to a loopback relay
+// links the two queue ids: the re-injected message inherits what it lacks of
+// the original's sender side. Its own client= line (the filter, on
+// localhost) may come before or after that delivery line; a loopback client
+// never replaces a real one, so the order does not matter.
+func TestContentFilterLink(t *testing.T) {
+	const (
+		hdr   = " from mail.sender.example[192.0.2.10]; from=<a@sender.example> to=<u@example.net> proto=ESMTP helo=<mail.sender.example>"
+		x     = "Mar 14 00:08:3"
+		y     = "Mar 14 00:08:3"
+		relay = "127.0.0.1[127.0.0.1]:10025"
+	)
+	orig := []string{
+		x + "0 mx postfix/submission/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.sender.example[192.0.2.10], sasl_method=PLAIN, sasl_username=alice",
+		x + "0 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: message-id=<m1@sender.example>",
+		x + "0 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: warning: header Subject: Hello" + hdr,
+		x + "0 mx postfix/cleanup[2]: 4PbC4x469Jz3tBr: warning: header Content-Disposition: attachment; filename=\"a.exe\"" + hdr,
+		x + "1 mx postfix/qmgr[3]: 4PbC4x469Jz3tBr: from=<a@sender.example>, size=1000, nrcpt=1 (queue active)",
+	}
+	client := y + "2 mx postfix/10026/smtpd[4]: 4PbC4z6W5Qz3tG3: client=localhost[127.0.0.1]"
+	ownHeader := y + "2 mx postfix/cleanup[2]: 4PbC4z6W5Qz3tG3: warning: header X-Filtered: yes from localhost[127.0.0.1]; from=<a@sender.example> to=<u@example.net> proto=ESMTP helo=<localhost>"
+	qmgr := y + "2 mx postfix/qmgr[3]: 4PbC4z6W5Qz3tG3: from=<a@sender.example>, size=1200, nrcpt=1 (queue active)"
+	hop := func(relay string) string {
+		return x + "3 mx postfix/smtp[5]: 4PbC4x469Jz3tBr: to=<u@example.net>, relay=" + relay + ", delay=3, delays=1/0/0/2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3)"
+	}
+	removed := x + "3 mx postfix/qmgr[3]: 4PbC4x469Jz3tBr: removed"
+	final := y + "4 mx postfix/lmtp[6]: 4PbC4z6W5Qz3tG3: to=<u@example.net>, relay=store[private/lmtp], delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (250 2.0.0 Saved)"
+
+	linked := schema.Event{SrcIP: "192.0.2.10", SrcHost: "mail.sender.example", Helo: "mail.sender.example", AuthUser: "alice",
+		Subject: "Hello", MessageID: "m1@sender.example", Size: 1200,
+		Attachments: []schema.Attachment{{Name: "a.exe", Ext: "exe"}}}
+	unlinked := schema.Event{SrcIP: "127.0.0.1", SrcHost: "localhost", Size: 1200}
+	tests := []struct {
+		name  string
+		lines []string
+		want  schema.Event
+	}{
+		{"client line first", append(slices.Clone(orig), client, qmgr, hop(relay), removed, final), linked},
+		{"hop line first", append(slices.Clone(orig), hop(relay), removed, client, qmgr, final), linked},
+		{"hop line between", append(slices.Clone(orig), client, hop(relay), qmgr, removed, final), linked},
+		{"own header line first", append(slices.Clone(orig), client, ownHeader, qmgr, hop(relay), removed, final), linked},
+		{"own header line last", append(slices.Clone(orig), hop(relay), client, ownHeader, qmgr, removed, final), linked},
+		{"ipv6 loopback", append(slices.Clone(orig), client, qmgr, hop("localhost[::1]:10025"), removed, final), linked},
+		{"loopback network", append(slices.Clone(orig), client, qmgr, hop("[127.0.0.2]:10025"), removed, final), linked},
+		{"remote relay is no filter", append(slices.Clone(orig), client, qmgr, hop("mx.example.net[192.0.2.7]:25"), removed, final), unlinked},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newTestParser()
+			events, res := feed(t, p, tc.lines...)
+			for i, r := range res {
+				if r == N {
+					t.Errorf("line %d: %v", i+1, r)
+				}
+			}
+			var d *schema.Event
+			for _, ev := range events {
+				if ev.EventType == schema.TypeDelivery && ev.QueueID == "4PbC4z6W5Qz3tG3" {
+					d = ev
+				}
+			}
+			if d == nil {
+				t.Fatalf("no final delivery: %s", dump(events))
+			}
+			got := schema.Event{SrcIP: d.SrcIP, SrcHost: d.SrcHost, Helo: d.Helo, AuthUser: d.AuthUser, Subject: d.Subject,
+				MessageID: d.MessageID, Size: d.Size, Attachments: d.Attachments}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("final delivery -want +got\n-%s+%s", dump([]*schema.Event{&tc.want}), dump([]*schema.Event{&got}))
+			}
+		})
+	}
+}
+
+// State made by a link waits for the re-injected message's first line only
+// briefly: a queue id that shows up again much later is another message.
+func TestContentFilterLinkIsNotKeptForever(t *testing.T) {
+	p := newTestParser()
+	events, _ := feed(t, p,
+		"Mar 14 00:08:30 mx postfix/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.sender.example[192.0.2.10]",
+		"Mar 14 00:08:33 mx postfix/smtp[5]: 4PbC4x469Jz3tBr: to=<u@example.net>, relay=127.0.0.1[127.0.0.1]:10025, delay=3, delays=1/0/0/2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3)",
+		"Mar 14 03:00:00 mx postfix/smtpd[1]: 4PbC4z6W5Qz3tG3: client=other.example[192.0.2.99]",
+		"Mar 14 03:00:01 mx postfix/local[6]: 4PbC4z6W5Qz3tG3: to=<u@example.net>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
+	)
+	if d := events[len(events)-1]; d.SrcIP != "192.0.2.99" || d.SrcHost != "other.example" {
+		t.Errorf("src -want +got\n-192.0.2.99 other.example\n+%s %s", d.SrcIP, d.SrcHost)
+	}
+}
+
+// The hop's line may come after the re-injected message was delivered and
+// removed; the link must not bring its state back to wait for a sweep.
+func TestContentFilterLinkAfterRemoved(t *testing.T) {
+	p := newTestParser()
+	_, res := feed(t, p,
+		"Mar 14 00:08:30 mx postfix/smtpd[1]: 4PbC4x469Jz3tBr: client=mail.sender.example[192.0.2.10]",
+		"Mar 14 00:08:31 mx postfix/10025/smtpd[4]: 4PbC4z6W5Qz3tG3: client=localhost[127.0.0.1]",
+		"Mar 14 00:08:31 mx postfix/local[6]: 4PbC4z6W5Qz3tG3: to=<u@example.net>, relay=local, delay=1, delays=0/0/0/1, dsn=2.0.0, status=sent (delivered to mailbox)",
+		"Mar 14 00:08:31 mx postfix/qmgr[3]: 4PbC4z6W5Qz3tG3: removed",
+		"Mar 14 00:08:32 mx postfix/smtp[5]: 4PbC4x469Jz3tBr: to=<u@example.net>, relay=127.0.0.1[127.0.0.1]:10025, delay=3, delays=1/0/0/2, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as 4PbC4z6W5Qz3tG3)",
+		"Mar 14 00:08:32 mx postfix/qmgr[3]: 4PbC4x469Jz3tBr: removed",
+	)
+	wantResults(t, res, U, U, U, U, U, U)
+	if got := p.Stats()[StatQueueLen]; got != 0 {
+		t.Errorf("queue_len -want +got\n-0\n+%d (%v)", got, p.queue)
+	}
+}
+
 func TestQueueFlushByAge(t *testing.T) {
 	p := New(normalize.Options{Year: 2024, MaxQueueAge: time.Hour})
 	_, _ = feed(t, p,

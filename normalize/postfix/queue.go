@@ -16,6 +16,7 @@ import (
 // live for hours, and it should not pin whole lines (or a reader's buffer)
 // in memory.
 type message struct {
+	id          string // the queue id, the map key (cloned once)
 	sender      string
 	hasSender   bool
 	senderFinal bool // from qmgr, which beats pickup's local user name
@@ -29,7 +30,17 @@ type message struct {
 	subject     string
 	attachments []schema.Attachment
 	last        time.Time // event time of the last line about it
+	// begun is set by the message's first line (smtpd client=, pickup);
+	// inherited when a content filter's hop linked the state to the
+	// message it came from before that line arrived (see begin).
+	begun, inherited bool
 }
+
+// linkWindow is how long state made by a content-filter link waits for the
+// re-injected message's own first line. That line and the hop's delivery
+// line are written within one SMTP transaction, in either order; a queue id
+// that turns up later than this is a new message.
+const linkWindow = 10 * time.Minute
 
 // msg returns the state of queue id, creating it when create is set (only
 // lines that carry something worth keeping create state).
@@ -41,8 +52,9 @@ func (p *Parser) msg(id string, create bool) *message {
 	if !create {
 		return nil
 	}
-	m := &message{last: p.now}
-	p.queue[strings.Clone(id)] = m
+	key := strings.Clone(id)
+	m := &message{id: key, last: p.now}
+	p.queue[key] = m
 	if n := len(p.queue); n > p.peak {
 		p.peak = n
 	}
@@ -52,18 +64,101 @@ func (p *Parser) msg(id string, create bool) *message {
 // begin returns fresh state for a message whose first line this is
 // (smtpd's client=, pickup's uid=). Short hex queue ids are reused once a
 // message is gone; if its "removed" line was missed, the stale state must
-// not leak into the new message.
+// not leak into the new message. State that a content filter's hop has just
+// linked (the hop's line came first) is this message's, and is kept.
 func (p *Parser) begin(id string) *message {
 	if m := p.queue[id]; m != nil {
-		*m = message{last: p.now}
+		if !m.inherited || m.begun || p.now.Sub(m.last) > linkWindow {
+			*m = message{id: m.id}
+		}
+		m.last, m.begun, m.inherited = p.now, true, false
 		return m
 	}
-	return p.msg(id, true)
+	m := p.msg(id, true)
+	m.begun = true
+	return m
 }
 
-// drop forgets a message that left the queue.
+// link carries what the message before a content filter (x, possibly
+// unknown) knew about its sender over to the message the filter re-injected
+// as newID, and returns the latter's state. The re-injected message keeps
+// what it has of its own, except that the filter's loopback client (and the
+// HELO that came with it) gives way to the real one: so the result is the
+// same whichever of its lines and the linking line comes first. It returns
+// nil when the re-injected message has already come and gone: its
+// deliveries are out, and new state would only wait to be swept.
+func (p *Parser) link(x *message, newID string) *message {
+	y := p.msg(newID, false)
+	if y == nil {
+		if p.goneRecently(newID) {
+			return nil
+		}
+		y = p.msg(newID, true)
+	}
+	if !y.begun {
+		y.inherited = true
+	}
+	if x == nil || x == y {
+		return y
+	}
+	y.inheritClient(x.srcHost, x.srcIP, x.helo)
+	y.setIfEmpty(&y.authUser, x.authUser)
+	y.setIfEmpty(&y.subject, x.subject)
+	y.setIfEmpty(&y.messageID, x.messageID)
+	for _, a := range x.attachments {
+		y.addAttachment(a.Name, a.Type)
+	}
+	return y
+}
+
+// inheritClient takes the client of the message before a content filter: a
+// real (non-loopback) client replaces an absent or loopback one, together
+// with its HELO; otherwise only what is missing is filled in.
+func (m *message) inheritClient(host, ip, helo string) {
+	if ip != "" && !isLoopback(ip) && (m.srcIP == "" || isLoopback(m.srcIP)) {
+		m.srcIP, m.srcHost = strings.Clone(ip), strings.Clone(host)
+		if helo != "" {
+			m.helo = strings.Clone(helo)
+		}
+		return
+	}
+	if m.srcIP == "" && ip != "" {
+		m.srcIP, m.srcHost = strings.Clone(ip), strings.Clone(host)
+	}
+	m.setIfEmpty(&m.helo, helo)
+}
+
+// drop forgets a message that left the queue, and remembers for a while
+// that it did (see link).
 func (p *Parser) drop(id string) {
+	m := p.queue[id]
+	if m == nil {
+		return
+	}
+	p.gone[p.goneNext] = goneID{id: m.id, at: p.now}
+	p.goneNext = (p.goneNext + 1) % len(p.gone)
 	delete(p.queue, id)
+}
+
+// recentGone is how many removed queue ids the parser remembers. A filter
+// hop's line can come after the re-injected message was already delivered
+// and removed (a fast local delivery); only a few other messages leave the
+// queue in between.
+const recentGone = 64
+
+type goneID struct {
+	id string
+	at time.Time
+}
+
+// goneRecently reports whether id left the queue within linkWindow.
+func (p *Parser) goneRecently(id string) bool {
+	for i := range p.gone {
+		if g := &p.gone[i]; g.id == id && p.now.Sub(g.at) <= linkWindow {
+			return true
+		}
+	}
+	return false
 }
 
 func (m *message) setSender(s string, final bool) {
@@ -79,7 +174,8 @@ func (m *message) setSender(s string, final bool) {
 
 // setClient records the SMTP client unless a better one is known: a
 // loopback client is the content filter re-injecting the message, and is
-// replaced by the real client when amavis tells us who that was.
+// replaced by the real client when the filter hop links the message to the
+// one it came from (see link); it never replaces a real client.
 func (m *message) setClient(host, ip string) {
 	if ip == "" && host == "" {
 		return

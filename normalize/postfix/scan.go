@@ -319,8 +319,10 @@ func lowerProto(s string) string {
 	return strings.ToLower(s)
 }
 
-// isLoopback reports whether ip is a loopback address, i.e. the re-injection
-// hop of a content filter rather than a real client.
+// isLoopback reports whether ip is a loopback address (127.0.0.0/8, ::1,
+// also IPv4-mapped), i.e. the re-injection hop of a content filter rather
+// than a real client.
 func isLoopback(ip string) bool {
-	return strings.HasPrefix(ip, "127.") || ip == "::1"
+	return strings.HasPrefix(ip, "127.") || ip == "::1" || ip == "0:0:0:0:0:0:0:1" ||
+		hasPrefixFold(ip, "::ffff:127.")
 }
