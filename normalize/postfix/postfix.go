@@ -40,6 +40,16 @@ func init() {
 // state fresh; a message silent for a day was removed in lines we never saw.
 const DefaultMaxQueueAge = 24 * time.Hour
 
+// DefaultMaxPending caps how many messages' state the parser holds at once
+// (normalize.Options has no setting for it yet). A busy MX has a few
+// thousand messages in flight; a log that lacks the "removed" lines (a
+// filtered or partial log, another instance's qmgr) would otherwise grow the
+// state until MaxQueueAge catches up, a day of event time later. At some
+// hundreds of bytes a message, the cap bounds the state to about 100 MB.
+// When a new message would exceed it, the least recently active tenth of
+// the cap is flushed at once and counted in flushed_incomplete.
+const DefaultMaxPending = 200_000
+
 // Ignored-line categories; Stats reports them as "ignored_<name>".
 const (
 	catConnection     = iota // connect/disconnect, lost connection, timeouts
@@ -100,7 +110,7 @@ var categoryNames = [numCategories]string{
 
 // Stats keys besides the ignored_<category> counters.
 const (
-	StatFlushedIncomplete = "flushed_incomplete" // state dropped after MaxQueueAge without "removed"
+	StatFlushedIncomplete = "flushed_incomplete" // state dropped without "removed": after MaxQueueAge, or over DefaultMaxPending
 	StatPendingAtEnd      = "pending_at_end"     // state still held when Flush ran
 	StatExpired           = "expired"            // qmgr "status=expired, returned to sender"
 	StatNotifications     = "notifications"      // bounce/defer notices (the notice is a new message)
@@ -113,12 +123,14 @@ const (
 type Parser struct {
 	sys        *syslog.Parser
 	maxAge     time.Duration
+	maxPending int // DefaultMaxPending; tests lower it
 	sweepEvery time.Duration
 	queue      map[string]*message
 	now        time.Time // newest event time seen
 	lastSweep  time.Time
 	gone       [recentGone]goneID // recently removed queue ids, a ring
 	goneNext   int
+	evictBuf   []time.Time // reused by evictOldest
 
 	ignored           [numCategories]int
 	flushedIncomplete int
@@ -150,6 +162,7 @@ func New(o normalize.Options) *Parser {
 			Location: o.Location,
 		}),
 		maxAge:     maxAge,
+		maxPending: DefaultMaxPending,
 		sweepEvery: every,
 		queue:      make(map[string]*message),
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -803,6 +804,48 @@ func TestQueueFlushByAge(t *testing.T) {
 	st := p.Stats()
 	if st[StatPendingAtEnd] != 2 || st[StatQueueLen] != 0 || st[StatOrphanDeliveries] != 1 || st[StatQueuePeak] != 2 {
 		t.Errorf("stats after Flush: %v", st)
+	}
+}
+
+// The number of messages held is capped too: a log without its "removed"
+// lines would otherwise grow the state until the age sweep. Over the cap,
+// the least recently active messages go in bulk (a tenth of the cap, so
+// that the cost is paid rarely) and are counted as flushed_incomplete.
+func TestQueueFlushByCount(t *testing.T) {
+	if DefaultMaxPending != 200000 || newTestParser().maxPending != DefaultMaxPending {
+		t.Fatalf("default cap = %d, parser cap %d", DefaultMaxPending, newTestParser().maxPending)
+	}
+	p := newTestParser()
+	p.maxPending = 10
+	var lines []string
+	for i := 0; i < 10; i++ {
+		lines = append(lines, "Mar 14 01:0"+strconv.Itoa(i)+":00 mx postfix/qmgr[1]: AAAAA"+strconv.Itoa(i)+": from=<a@example.com>, size=1, nrcpt=1 (queue active)")
+	}
+	// AAAAA0 is the oldest but active again; AAAAA1 and AAAAA2 are now the
+	// least recently active.
+	lines = append(lines,
+		"Mar 14 01:10:00 mx postfix/smtp[1]: AAAAA0: to=<x@example.org>, relay=none, delay=1, dsn=4.4.1, status=deferred (timeout)",
+		"Mar 14 01:11:00 mx postfix/qmgr[1]: BBBBB0: from=<b@example.com>, size=1, nrcpt=1 (queue active)",
+	)
+	_, _ = feed(t, p, lines...)
+	var held []string
+	for id := range p.queue {
+		held = append(held, id)
+	}
+	slices.Sort(held)
+	want := []string{"AAAAA0", "AAAAA3", "AAAAA4", "AAAAA5", "AAAAA6", "AAAAA7", "AAAAA8", "AAAAA9", "BBBBB0"}
+	if !slices.Equal(held, want) {
+		t.Errorf("held -want +got\n-%v\n+%v", want, held)
+	}
+	st := p.Stats()
+	if st[StatFlushedIncomplete] != 2 || st[StatQueuePeak] != 10 || st[StatQueueLen] != 9 {
+		t.Errorf("flushed_incomplete, queue_peak, queue_len -want +got\n-2 10 9\n+%d %d %d",
+			st[StatFlushedIncomplete], st[StatQueuePeak], st[StatQueueLen])
+	}
+	// Messages held before the cap was hit are unaffected below it.
+	_, _ = feed(t, p, "Mar 14 01:12:00 mx postfix/qmgr[1]: BBBBB1: from=<b@example.com>, size=1, nrcpt=1 (queue active)")
+	if got := p.Stats()[StatFlushedIncomplete]; got != 2 || len(p.queue) != 10 {
+		t.Errorf("below the cap: flushed %d, held %d", got, len(p.queue))
 	}
 }
 

@@ -52,6 +52,9 @@ func (p *Parser) msg(id string, create bool) *message {
 	if !create {
 		return nil
 	}
+	if p.maxPending > 0 && len(p.queue) >= p.maxPending {
+		p.evictOldest()
+	}
 	key := strings.Clone(id)
 	m := &message{id: key, last: p.now}
 	p.queue[key] = m
@@ -244,6 +247,46 @@ func fill(dst *string, v string) {
 	if *dst == "" {
 		*dst = v
 	}
+}
+
+// evictOldest makes room under maxPending for a new message: it flushes the
+// least recently active messages, a tenth of the cap more than needed, so
+// that the sort it costs is paid once per that many new messages.
+func (p *Parser) evictOldest() {
+	n := len(p.queue) - p.maxPending + 1 + p.maxPending/10
+	if n <= 0 {
+		return
+	}
+	if n >= len(p.queue) {
+		p.flushedIncomplete += len(p.queue)
+		clear(p.queue)
+		return
+	}
+	times := p.evictBuf[:0]
+	for _, m := range p.queue {
+		times = append(times, m.last)
+	}
+	slices.SortFunc(times, time.Time.Compare)
+	cutoff := times[n-1]
+	p.evictBuf = times[:0]
+	removed := 0
+	for id, m := range p.queue {
+		if m.last.Before(cutoff) {
+			delete(p.queue, id)
+			removed++
+		}
+	}
+	// Ties at the cutoff: as many as still needed, in map order.
+	for id, m := range p.queue {
+		if removed >= n {
+			break
+		}
+		if m.last.Equal(cutoff) {
+			delete(p.queue, id)
+			removed++
+		}
+	}
+	p.flushedIncomplete += removed
 }
 
 // tick advances the parser's notion of now (the newest event time seen) and
