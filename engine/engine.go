@@ -4,11 +4,19 @@
 // A Ruleset is built completely or not at all: Load reports every error it
 // finds (each with file:line:col) and returns no rules when there is any, so
 // a caller that hot-reloads can keep the previous set running. Once built, a
-// Ruleset is read-only and safe for concurrent Evaluate calls.
+// Ruleset is read-only and safe for concurrent Evaluate calls; its only
+// mutable state is the account of Rego rules that exceeded their time
+// budget (Problems).
+//
+// Sigma rules (*.yml, *.yaml) are compiled by engine/sigma, Rego rules
+// (*.rego; *_test.rego are their OPA unit tests) by engine/rego, with the
+// tree's top-level data/ files as data.config. Both kinds share one id
+// space and produce the same alerts.
 package engine
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -18,9 +26,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/detect-dev/detect/engine/rego"
 	"github.com/detect-dev/detect/engine/sigma"
 	"github.com/detect-dev/detect/schema"
 )
@@ -46,6 +56,7 @@ type Rule struct {
 	Generate bool
 
 	match func(*schema.Event) bool
+	rego  *rego.Rule // Rego rules: evaluated with their Set's one query
 }
 
 // Match reports whether the rule fires on e.
@@ -53,8 +64,10 @@ func (r *Rule) Match(e *schema.Event) bool { return r.match(e) }
 
 // Ruleset is an immutable, compiled set of rules.
 type Ruleset struct {
-	rules []*Rule
-	byID  map[string]*Rule
+	rules     []*Rule
+	byID      map[string]*Rule
+	rego      *rego.Set   // nil without Rego rules
+	regoTests []rego.File // *_test.rego files, run by RegoTests
 }
 
 // Rules returns the rules in load order (sorted by file, then position).
@@ -72,8 +85,23 @@ func (rs *Ruleset) Len() int { return len(rs.rules) }
 // Evaluate runs every rule over e and calls emit for each one that fires.
 // The alert shares e; callers must not modify e afterwards.
 func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
+	var hits []rego.Hit
+	if rs.rego != nil {
+		hits = rs.rego.Eval(e) // every Rego rule at once, one query
+	}
 	for _, r := range rs.rules {
-		if !r.Generate || !r.match(e) {
+		if !r.Generate {
+			continue
+		}
+		if r.rego != nil {
+			for _, h := range hits {
+				if h.Rule == r.rego {
+					emit(regoAlert(r, e, h))
+				}
+			}
+			continue
+		}
+		if !r.match(e) {
 			continue
 		}
 		emit(&schema.Alert{
@@ -88,6 +116,66 @@ func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
 			Event:     e,
 		})
 	}
+}
+
+// regoAlert is the alert of one Rego hit: the shape of a Sigma alert, with
+// the rule's message (Describe when it gave none) and extra fields.
+func regoAlert(r *Rule, e *schema.Event, h rego.Hit) *schema.Alert {
+	msg := h.Message
+	if msg == "" {
+		msg = Describe(r.Title, e)
+	}
+	return &schema.Alert{
+		Time:      e.Time,
+		RuleID:    r.ID,
+		RuleTitle: r.Title,
+		RuleFile:  r.File,
+		Engine:    r.Engine,
+		Level:     r.Level,
+		Tags:      r.Tags,
+		Message:   msg,
+		Event:     e,
+		Fields:    h.Fields,
+	}
+}
+
+// Problems describes the Rego rules that exceeded the per-event time budget
+// or failed while evaluating, one line each, for the scan summary. A rule
+// that exceeds the budget on rego.MaxStrikes events is disabled for the
+// rest of the Ruleset's life.
+func (rs *Ruleset) Problems() []string {
+	if rs.rego == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range rs.rego.Problems() {
+		var what []string
+		if p.Timeouts > 0 {
+			what = append(what, fmt.Sprintf("exceeded the %v time budget on %d event(s)", rs.rego.Budget(), p.Timeouts))
+		}
+		if p.Errors > 0 {
+			what = append(what, fmt.Sprintf("failed on %d event(s)", p.Errors))
+		}
+		line := fmt.Sprintf("%s:%d: %s (%s) %s", p.Rule.File, p.Rule.Line, p.Rule.Title, p.Rule.ID, strings.Join(what, " and "))
+		if p.Disabled {
+			line += ", disabled for the rest of the run"
+		}
+		out = append(out, line+"; first: "+p.First)
+	}
+	return out
+}
+
+// RegoTests runs the OPA unit tests (*_test.rego) of the loaded trees
+// against the Rego rules that compiled, with the same data.config.
+func (rs *Ruleset) RegoTests(ctx context.Context) []rego.TestResult {
+	if len(rs.regoTests) == 0 {
+		return nil
+	}
+	set := rs.rego
+	if set == nil {
+		set, _ = rego.Compile(nil, nil, rego.Options{})
+	}
+	return set.RunTests(ctx, rs.regoTests)
 }
 
 // Describe makes an alert message for rules that carry none (Sigma has no
@@ -177,11 +265,28 @@ func (d *DuplicateID) Error() string {
 		d.Second.File, d.Second.Line, d.ID, d.First.File, d.First.Line, d.First.Title)
 }
 
-// Load reads every rule file from the sources (Sigma: *.yml, *.yaml) and
-// compiles them. Ids must be unique across all sources. On any error it
-// returns a *LoadError with every problem found, and no Ruleset.
+// Options tune loading beyond the rule trees.
+type Options struct {
+	// DataFiles are YAML or JSON files merged over data.config after the
+	// trees' data/ files, in order (detect scan --data): objects merge,
+	// other values replace.
+	DataFiles []string
+	// Budget is the time one event's Rego evaluation may take
+	// (rego.DefaultBudget when zero).
+	Budget time.Duration
+}
+
+// Load reads every rule file from the sources (Sigma: *.yml, *.yaml; Rego:
+// *.rego with the data/ files) and compiles them. Ids must be unique across
+// all sources and engines. On any error it returns a *LoadError with every
+// problem found, and no Ruleset.
 func Load(sources ...Source) (*Ruleset, error) {
-	rs, le := LoadAll(sources...)
+	return LoadWith(Options{}, sources...)
+}
+
+// LoadWith is Load with options.
+func LoadWith(opts Options, sources ...Source) (*Ruleset, error) {
+	rs, le := LoadAllWith(opts, sources...)
 	if le != nil {
 		return nil, le
 	}
@@ -193,6 +298,11 @@ func Load(sources ...Source) (*Ruleset, error) {
 // sharing an id, the first in file order) together with all problems found,
 // or a nil *LoadError when there are none.
 func LoadAll(sources ...Source) (*Ruleset, *LoadError) {
+	return LoadAllWith(Options{}, sources...)
+}
+
+// LoadAllWith is LoadAll with options.
+func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 	var errs []error
 	rs := &Ruleset{byID: map[string]*Rule{}}
 	walkErrs := walkRuleFiles(sources, func(display string, data []byte) {
@@ -205,6 +315,7 @@ func LoadAll(sources ...Source) (*Ruleset, *LoadError) {
 		}
 	})
 	errs = append(errs, walkErrs...)
+	errs = append(errs, rs.loadRego(opts, sources)...)
 	sort.SliceStable(rs.rules, func(i, j int) bool {
 		a, b := rs.rules[i], rs.rules[j]
 		if a.File != b.File {
@@ -230,6 +341,66 @@ func LoadAll(sources ...Source) (*Ruleset, *LoadError) {
 	return rs, nil
 }
 
+// loadRego compiles the Rego rules of the sources with their data and
+// adds them to rs, keeping the test files for RegoTests.
+func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
+	var modules, tree []rego.File
+	errs := walkRegoFiles(sources, func(display string, data []byte) {
+		if strings.HasSuffix(display, "_test.rego") {
+			rs.regoTests = append(rs.regoTests, rego.File{Path: display, Data: data})
+		} else {
+			modules = append(modules, rego.File{Path: display, Data: data})
+		}
+	})
+	errs = append(errs, walkDataFiles(sources, func(display string, data []byte) {
+		tree = append(tree, rego.File{Path: display, Data: data})
+	})...)
+	var overrides []rego.File
+	for _, name := range opts.DataFiles {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("data file: %w", err))
+			continue
+		}
+		overrides = append(overrides, rego.File{Path: filepath.ToSlash(name), Data: data})
+	}
+	if len(modules) == 0 && len(rs.regoTests) == 0 && len(overrides) == 0 {
+		return errs // no Rego here: the data/ files have no reader
+	}
+	config, err := rego.LoadData(tree, overrides)
+	if err != nil {
+		return append(errs, flatten(err)...)
+	}
+	set, err := rego.Compile(modules, config, rego.Options{Budget: opts.Budget})
+	if err != nil {
+		errs = append(errs, flatten(err)...)
+	}
+	if len(set.Rules()) > 0 {
+		rs.rego = set
+	}
+	for _, rr := range set.Rules() {
+		rs.rules = append(rs.rules, fromRego(rr, set))
+	}
+	return errs
+}
+
+func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
+	return &Rule{
+		ID:          rr.ID,
+		Title:       rr.Title,
+		Description: rr.Description,
+		Level:       rr.Level,
+		Tags:        rr.Tags,
+		References:  rr.References,
+		Engine:      EngineRego,
+		File:        rr.File,
+		Line:        rr.Line,
+		Generate:    true,
+		match:       func(e *schema.Event) bool { return len(set.EvalRule(rr, e)) > 0 },
+		rego:        rr,
+	}
+}
+
 // sortByPosition orders positioned errors by file, line and column, so the
 // report reads top to bottom like the files; unpositioned ones come first.
 func sortByPosition(errs []error) {
@@ -237,6 +408,10 @@ func sortByPosition(errs []error) {
 		var pe *sigma.Error
 		if errors.As(err, &pe) {
 			return pe.File, pe.Line, pe.Col
+		}
+		var re *rego.Error
+		if errors.As(err, &re) {
+			return re.File, re.Line, re.Col
 		}
 		var dup *DuplicateID
 		if errors.As(err, &dup) {
@@ -261,6 +436,37 @@ func sortByPosition(errs []error) {
 // lexical order, skipping hidden files and directories and the data/ tree.
 // It returns the errors met reading the trees.
 func walkRuleFiles(sources []Source, fn func(display string, data []byte)) []error {
+	return walkFiles(sources, func(p string) bool {
+		switch strings.ToLower(path.Ext(p)) {
+		case ".yml", ".yaml":
+			return !isDataDir(p) // rules/data/*.yaml are tunables, not rules
+		}
+		return false
+	}, fn)
+}
+
+// walkRegoFiles is walkRuleFiles for Rego rule and test files.
+func walkRegoFiles(sources []Source, fn func(display string, data []byte)) []error {
+	return walkFiles(sources, func(p string) bool {
+		return strings.ToLower(path.Ext(p)) == ".rego" && !isDataDir(p)
+	}, fn)
+}
+
+// walkDataFiles is walkRuleFiles for the YAML and JSON files of the top-level
+// data/ directories, merged into data.config for Rego rules.
+func walkDataFiles(sources []Source, fn func(display string, data []byte)) []error {
+	return walkFiles(sources, func(p string) bool {
+		switch strings.ToLower(path.Ext(p)) {
+		case ".yml", ".yaml", ".json":
+			return isDataDir(p)
+		}
+		return false
+	}, fn)
+}
+
+// walkFiles calls fn with every file of the sources whose path in its tree
+// keep accepts, in lexical order, skipping hidden files and directories.
+func walkFiles(sources []Source, keep func(p string) bool, fn func(display string, data []byte)) []error {
 	var errs []error
 	for _, src := range sources {
 		err := fs.WalkDir(src.FS, ".", func(p string, d fs.DirEntry, err error) error {
@@ -275,19 +481,16 @@ func walkRuleFiles(sources []Source, fn func(display string, data []byte)) []err
 				}
 				return nil
 			}
-			if strings.HasPrefix(name, ".") || isDataDir(p) {
-				return nil // rules/data/*.yaml are tunables, not rules
+			if strings.HasPrefix(name, ".") || !keep(p) {
+				return nil
 			}
-			switch strings.ToLower(path.Ext(name)) {
-			case ".yml", ".yaml":
-				display := path.Join(src.Display, p)
-				data, err := fs.ReadFile(src.FS, p)
-				if err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", display, err))
-					return nil
-				}
-				fn(display, data)
+			display := path.Join(src.Display, p)
+			data, err := fs.ReadFile(src.FS, p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", display, err))
+				return nil
 			}
+			fn(display, data)
 			return nil
 		})
 		if err != nil {
@@ -301,8 +504,10 @@ func walkRuleFiles(sources []Source, fn func(display string, data []byte)) []err
 // Extend it when a parser lands, or lint will call rules for it dead.
 var KnownProducts = []string{"postfix", "amavis"}
 
-// Lint checks every rule file of the sources (sigma.Lint) and, across
-// files, that ids are unique. Findings are sorted by position.
+// Lint checks every rule file of the sources (sigma.Lint for Sigma; for
+// Rego the load errors, the data files and rego.Lint, which includes the
+// custom.requires check) and, across files, that ids are unique. Findings
+// are sorted by position.
 func Lint(sources ...Source) []sigma.Diagnostic {
 	var out []sigma.Diagnostic
 	errs := walkRuleFiles(sources, func(display string, data []byte) {
@@ -311,8 +516,26 @@ func Lint(sources ...Source) []sigma.Diagnostic {
 	for _, err := range errs {
 		out = append(out, sigma.Diagnostic{Severity: sigma.SeverityError, Msg: err.Error()})
 	}
+	var regoFiles []rego.File
+	walkRegoFiles(sources, func(display string, data []byte) {
+		if !strings.HasSuffix(display, "_test.rego") {
+			regoFiles = append(regoFiles, rego.File{Path: display, Data: data})
+		}
+	})
+	for _, d := range rego.Lint(regoFiles) {
+		sev := sigma.SeverityError
+		if d.Warning {
+			sev = sigma.SeverityWarning
+		}
+		out = append(out, sigma.Diagnostic{File: d.File, Line: d.Line, Col: d.Col, Severity: sev, Msg: d.Msg})
+	}
 	if _, le := LoadAll(sources...); le != nil {
 		for _, err := range le.Errors {
+			var re *rego.Error
+			if errors.As(err, &re) {
+				out = append(out, sigma.Diagnostic{File: re.File, Line: re.Line, Col: re.Col, Severity: sigma.SeverityError, Msg: re.Msg})
+				continue
+			}
 			var dup *DuplicateID
 			if errors.As(err, &dup) {
 				out = append(out, sigma.Diagnostic{File: dup.Second.File, Line: dup.Second.Line, Col: 1,
@@ -385,6 +608,11 @@ func DeclaredIDs(sources ...Source) map[string]bool {
 			if doc.ID != "" {
 				ids[strings.ToLower(doc.ID)] = true
 			}
+		}
+	})
+	walkRegoFiles(sources, func(display string, data []byte) {
+		if id := rego.DeclaredID(data); id != "" && !strings.HasSuffix(display, "_test.rego") {
+			ids[id] = true
 		}
 	})
 	return ids

@@ -97,9 +97,17 @@ func WriteJUnit(w io.Writer, results []Result, problems []Problem) error {
 }
 
 // FailureDetail describes a failed case for people: want vs got and the
-// alerts it produced, one per line.
+// alerts it produced, one per line; for an OPA unit test, why it failed and
+// what it printed.
 func FailureDetail(r Result) string {
 	var b strings.Builder
+	if r.Case.RegoTest {
+		b.WriteString("why:  " + r.Reason)
+		if out := strings.TrimRight(r.Output, "\n"); out != "" {
+			b.WriteString("\nprinted:\n  " + strings.ReplaceAll(out, "\n", "\n  "))
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "want: %d alert(s)", r.Case.Expect.Alerts)
 	if len(r.Case.Expect.Match) > 0 {
 		fmt.Fprintf(&b, " matching %s", compactJSON(r.Case.Expect.Match))

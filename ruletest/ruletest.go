@@ -1,10 +1,13 @@
 // Package ruletest loads rule case files (tests/rule_cases/*.yml, format in
 // DESIGN.md section 4) and runs them through the same normalize + engine
 // path as `detect scan`, so a rule is proven by the code that will run it.
+// The OPA unit tests of Rego rules (*_test.rego) run beside them (RegoTests)
+// and are reported as cases.
 package ruletest
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -33,6 +36,10 @@ type Case struct {
 	Events []*schema.Event // or normalized events
 	Expect Expect
 	Skip   string // when set, the case is reported as skipped with this reason
+	// RegoTest marks an OPA unit test (a test_ rule of a *_test.rego file)
+	// rather than a case of a case file: Name is the test's package and
+	// rule, Rule the id of the rule its package tests, if any.
+	RegoTest bool
 }
 
 // Expect is what a case requires of the alerts its rule produces.
@@ -270,6 +277,7 @@ type Result struct {
 	Got     int             // alerts from the case's rule
 	Alerts  []*schema.Alert // the alerts, for the failure report
 	Reason  string          // why it failed
+	Output  string          // what an OPA unit test printed
 }
 
 // Problem is a rule-level failure: a rule without a firing or a quiet case,
@@ -417,6 +425,29 @@ func subset(want, got any) bool {
 		return got == nil
 	}
 	return fmt.Sprint(want) == fmt.Sprint(got)
+}
+
+// RegoTests runs the OPA unit tests (*_test.rego) of the rule trees rs was
+// loaded from, against its Rego rules and data, and returns them as results
+// so they are counted and reported with the cases. match, when not nil,
+// keeps the tests whose name, rule id or file it accepts, as Filter does.
+func RegoTests(ctx context.Context, rs *engine.Ruleset, match func(string) bool) []Result {
+	var out []Result
+	for _, tr := range rs.RegoTests(ctx) {
+		c := &Case{File: tr.File, Line: tr.Line, Name: tr.Name, RegoTest: true}
+		if tr.Rule != nil {
+			c.Rule = tr.Rule.ID
+		}
+		if match != nil && !match(c.Name) && !match(c.Rule) && !match(c.File) {
+			continue
+		}
+		res := Result{Case: c, Pass: tr.Pass, Skipped: tr.Skipped, Reason: tr.Reason, Output: tr.Output}
+		if tr.Skipped {
+			res.Reason = "todo_ test"
+		}
+		out = append(out, res)
+	}
+	return out
 }
 
 // Filter keeps the cases whose name, rule id or file matches re; coverage is

@@ -1,6 +1,7 @@
 package ruletest
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
@@ -41,6 +42,30 @@ func TestShippedRulePack(t *testing.T) {
 	}
 	if len(results) < 2*rs.Len() {
 		t.Errorf("%d cases for %d rules: every rule needs a firing and a quiet case", len(results), rs.Len())
+	}
+}
+
+// TestShippedRegoTests runs the OPA unit tests (*_test.rego) of the rule
+// pack, so `go test ./...` runs them as `detect test` does.
+func TestShippedRegoTests(t *testing.T) {
+	src, err := engine.DirSource("../rules")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := engine.Load(src)
+	if err != nil {
+		t.Fatalf("rule pack does not load:\n%v", err)
+	}
+	results := RegoTests(context.Background(), rs, nil)
+	if len(results) == 0 {
+		t.Fatal("the rule pack has no *_test.rego tests")
+	}
+	for _, r := range results {
+		t.Run(r.Case.Name, func(t *testing.T) {
+			if !r.Pass {
+				t.Errorf("%s:%d: %s\n%s", r.Case.File, r.Case.Line, r.Case.Name, FailureDetail(r))
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -19,8 +20,9 @@ func testCommand(e *env) *cli.Command {
 		Usage: "verify every rule against its cases in tests/rule_cases",
 		Description: `Runs every case file (tests/rule_cases/*.yml) through the same parser and rule
 engine as scan, and checks that every rule has a case that fires and one that stays
-quiet. Run it in a rule repository (rules/ and tests/rule_cases/ side by side), or
-point --rules and --cases elsewhere.
+quiet. The OPA unit tests of Rego rules (test_ rules in *_test.rego files next to
+them) run too, with the rules' data, and count as cases. Run it in a rule repository
+(rules/ and tests/rule_cases/ side by side), or point --rules and --cases elsewhere.
 
 A case file:
    rule: 2bbe00e5-0b9c-4fcf-803c-baaa054d1904
@@ -120,6 +122,11 @@ func runTests(c *cli.Context, e *env) error {
 		results, more = ruletest.Run(rs, cases)
 	}
 	problems = append(problems, more...)
+	var match func(string) bool
+	if filter != nil {
+		match = filter.MatchString
+	}
+	results = append(results, ruletest.RegoTests(context.Background(), rs, match)...)
 
 	passed, failed, skipped := 0, 0, 0
 	out := e.stdout
@@ -142,7 +149,9 @@ func runTests(c *cli.Context, e *env) error {
 				title = fmt.Sprintf("%s %s (%s:%d)", rule.ID, rule.Title, rule.File, rule.Line)
 			}
 			fmt.Fprintf(out, "FAIL  %s:%d: %s\n", r.Case.File, r.Case.Line, r.Case.Name)
-			fmt.Fprintf(out, "      rule: %s\n", title)
+			if title != "" {
+				fmt.Fprintf(out, "      rule: %s\n", title)
+			}
 			for _, l := range strings.Split(ruletest.FailureDetail(r), "\n") {
 				fmt.Fprintf(out, "      %s\n", l)
 			}

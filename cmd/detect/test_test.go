@@ -14,7 +14,7 @@ import (
 func ruleRepo(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, sub := range []string{"rules/sigma", "tests/rule_cases"} {
+	for _, sub := range []string{"rules/sigma", "rules/rego", "rules/data", "tests/rule_cases"} {
 		src := filepath.Join("..", "..", sub)
 		entries, err := os.ReadDir(src)
 		if err != nil {

@@ -1,0 +1,43 @@
+# METADATA
+# title: Authenticated sender differs from envelope sender
+# description: |
+#   A client authenticated as a user of one domain (SASL login
+#   j.doe@corp.example) and sent mail as a sender of another
+#   (ceo@other.example). Stolen credentials are used this way to send
+#   phishing or spam under someone else's name. Subdomains count as the same
+#   domain; logins without a domain are not judged. Logins allowed to send
+#   for any domain go in data.config.auth_sender_mismatch.exempt_users.
+# related_resources:
+#   - ref: https://attack.mitre.org/techniques/T1078/
+# custom:
+#   id: 96c76e09-d467-49b6-ad94-96d88c16b08c
+#   level: medium
+#   tags: [attack.initial_access, attack.t1078, attack.t1656]
+#   requires: [auth_user, sender, sender_domain]
+package detect.rules.auth_sender_mismatch
+
+exempt contains lower(u) if {
+	some u in object.get(data.config, ["auth_sender_mismatch", "exempt_users"], [])
+}
+
+# auth_domain is the domain of the SASL login, when it has one.
+auth_domain := lower(parts[count(parts) - 1]) if {
+	parts := split(input.auth_user, "@")
+	count(parts) > 1
+}
+
+same_organization(a, b) if a == b
+
+same_organization(a, b) if endswith(a, concat("", [".", b]))
+
+same_organization(a, b) if endswith(b, concat("", [".", a]))
+
+alert contains {
+	"message": sprintf("%s authenticated as %s but sent as %s", [client, input.auth_user, input.sender]),
+	"auth_domain": auth_domain,
+} if {
+	auth_domain != ""
+	not same_organization(auth_domain, input.sender_domain)
+	not lower(input.auth_user) in exempt
+	client := object.get(input, "src_ip", "a client")
+}

@@ -1,0 +1,45 @@
+# METADATA
+# title: Oversized attachment
+# description: |
+#   A message carries an attachment larger than
+#   data.config.oversized_attachment.max_bytes (10 MB in the shipped
+#   rules/data/thresholds.yaml). Large attachments leaving the site can be
+#   data exfiltration; arriving, they are often archives that scanners give
+#   up on. Tune the threshold with `detect scan --data FILE`, e.g.
+#   `oversized_attachment: {max_bytes: 1000000}` for the seed rule's
+#   attachment_size > 1000000. Attachment sizes come from formats that log
+#   them (and JSON events); Postfix header checks log names only.
+# related_resources:
+#   - ref: https://attack.mitre.org/techniques/T1048/
+# custom:
+#   id: 7998f4ec-47b3-4124-9bc0-d1cb71518d2f
+#   level: low
+#   tags: [attack.exfiltration, attack.t1048.003]
+#   requires: [attachments]
+package detect.rules.oversized_attachment
+
+default_max_bytes := 10000000
+
+max_bytes := object.get(data.config, ["oversized_attachment", "max_bytes"], default_max_bytes)
+
+# content_filter_hop: the message on its way to a content filter on this
+# host, or the filter's verdict. The real delivery that follows carries the
+# same facts: alert once, there.
+content_filter_hop if input.event_type == "filter"
+
+content_filter_hop if {
+	some prefix in ["127.", "localhost", "[::1]", "::1["]
+	startswith(object.get(input, "relay", ""), prefix)
+}
+
+alert contains {
+	"message": sprintf("attachment %q is %d bytes, over the limit of %d", [name, a.size, max_bytes]),
+	"attachment": name,
+	"attachment_size": a.size,
+	"max_bytes": max_bytes,
+} if {
+	not content_filter_hop
+	some a in input.attachments
+	a.size > max_bytes
+	name := object.get(a, "name", "(no name)")
+}
