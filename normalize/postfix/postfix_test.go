@@ -889,6 +889,18 @@ func TestYearRollFromModTime(t *testing.T) {
 	if events[0].Time.Year() != 2023 || events[1].Time.Year() != 2024 {
 		t.Errorf("live roll: %s", dump(events))
 	}
+	// --year with a file: the CLI passes the file's mtime too, and the
+	// explicit year must still roll over.
+	p = New(normalize.Options{Year: 2025})
+	p.BeginFile("mail.log", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC))
+	events, _ = feed(t, p,
+		"Dec 31 23:59:58 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+		"Jan  1 00:00:01 mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from x[192.0.2.1]: 554 5.7.1 <a@b>: Relay access denied; from=<c@d> to=<a@b> proto=SMTP helo=<x>",
+	)
+	want := []time.Time{time.Date(2025, 12, 31, 23, 59, 58, 0, time.UTC), time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}
+	if len(events) != 2 || !events[0].Time.Equal(want[0]) || !events[1].Time.Equal(want[1]) {
+		t.Errorf("--year with mtime -want +got\n-%v\n+%s", want, dump(events))
+	}
 }
 
 func TestNoiseIsCounted(t *testing.T) {
