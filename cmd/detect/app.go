@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	// Formats register themselves with normalize.
+	_ "github.com/detect-dev/detect/normalize/exim"
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
 	_ "github.com/detect-dev/detect/normalize/postfix"
 )
@@ -50,6 +51,7 @@ Quick start:
 			lintCommand(e),
 			rulesCommand(e),
 			diffCommand(e),
+			queryCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -1,0 +1,359 @@
+package exim
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/schema"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/golden from the corpus")
+
+// corpusRel is the shared corpus seen from this package directory: the
+// repository's sibling "shared" directory.
+const corpusRel = "../../../shared/corpus"
+
+// corpusDir returns the Exim corpus or skips the test without it.
+func corpusDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := filepath.Abs(filepath.Join(corpusRel, "exim"))
+	if err != nil {
+		tb.Fatalf("corpus path: %v", err)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		tb.Skipf("corpus not found at %s: tests against real logs need the shared corpus", dir)
+	}
+	return dir
+}
+
+// goldenNow pins the clock so that syslog stamps without a known year come
+// out the same on every run.
+var goldenNow = func() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// corpusFile is one corpus log and how to read it.
+type corpusFile struct {
+	name string // golden file stem
+	path string // relative to the exim corpus
+	year int    // explicit year for syslog stamps when the provenance tells it
+	// extract returns the log line inside a raw file line (test-harness
+	// files wrap them), or false to skip the line.
+	extract func(string) (string, bool)
+	// notUnderstood is the exact number of lines the parser cannot
+	// place, each explained where the file is listed.
+	notUnderstood int
+}
+
+func plainLines(s string) (string, bool) { return s, s != "" }
+
+// fail2banLines skips the "# failJSON: ..." annotations and blank lines.
+func fail2banLines(s string) (string, bool) {
+	if s == "" || strings.HasPrefix(s, "#") {
+		return "", false
+	}
+	return s, true
+}
+
+// ossecLines takes "log 1 pass = <line>".
+func ossecLines(s string) (string, bool) {
+	if !strings.HasPrefix(s, "log ") {
+		return "", false
+	}
+	_, v, ok := strings.Cut(s, " = ")
+	return v, ok
+}
+
+// testsuiteLines skips the framing the Exim test harness writes between the
+// logs of a test's client and server: blank lines and "******** SERVER
+// ********".
+func testsuiteLines(s string) (string, bool) {
+	if s == "" || strings.HasPrefix(s, "******** ") {
+		return "", false
+	}
+	return s, true
+}
+
+// corpusFiles lists the small corpus files, each with its not-understood
+// count explained.
+func corpusFiles() []corpusFile {
+	return []corpusFile{
+		// All 6 lines understood (authenticator failures, one reject).
+		{name: "crowdsec-exim-bf", path: "crowdsec-hub/exim-bf/exim-bf.log", extract: plainLines},
+		// All 12 understood or ignored (rejects, auth failures, the
+		// "temporarily rejected connection" of a ratelimit ACL).
+		{name: "crowdsec-exim-logs", path: "crowdsec-hub/exim-logs/exim-logs.log", extract: plainLines},
+		{name: "crowdsec-exim-spam", path: "crowdsec-hub/exim-spam/exim-spam.log", extract: plainLines},
+		// The same events as exim-logs, syslog-wrapped; the bare version
+		// tells the year.
+		{name: "crowdsec-exim-syslog-logs", path: "crowdsec-hub/exim-syslog-logs/exim-logs.log", year: 2022, extract: plainLines},
+		{name: "fail2ban-exim", path: "fail2ban/exim", extract: fail2banLines},
+		{name: "fail2ban-exim-spam", path: "fail2ban/exim-spam", extract: fail2banLines},
+		{name: "ossec-exim", path: "ossec-hids/exim.ini", extract: ossecLines},
+	}
+}
+
+// run is the outcome of parsing one corpus file.
+type run struct {
+	Lines              int            `json:"lines"`
+	Understood         int            `json:"understood"`
+	Ignored            int            `json:"ignored"`
+	IgnoredByCategory  map[string]int `json:"ignored_by_category"`
+	NotUnderstood      int            `json:"not_understood"`
+	Events             int            `json:"events"`
+	EventsByTypeAction map[string]int `json:"events_by_type_action"`
+	Stats              map[string]int `json:"stats"`
+
+	events     []*schema.Event
+	notSamples []string
+	jsonl      []byte
+}
+
+func newRun() *run {
+	return &run{IgnoredByCategory: map[string]int{}, EventsByTypeAction: map[string]int{}, Stats: map[string]int{}}
+}
+
+// parseFile runs one file through a fresh parser, the way the scan
+// pipeline runs one stream, adding to r.
+func parseFile(tb testing.TB, path, rel string, year int, extract func(string) (string, bool), r *run) int {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	p := New(normalize.Options{Year: year, Now: goldenNow})
+	emit := func(ev *schema.Event) {
+		if ev.EventType == "" || ev.Action == "" {
+			tb.Errorf("%s:%d: event without type or action", rel, ev.SourceLine)
+		}
+		r.events = append(r.events, ev)
+		start := len(r.jsonl)
+		r.jsonl = ev.AppendJSON(r.jsonl)
+		if !json.Valid(r.jsonl[start:]) {
+			tb.Errorf("%s:%d: invalid JSON: %s", rel, ev.SourceLine, r.jsonl[start:])
+		}
+		r.jsonl = append(r.jsonl, '\n')
+		r.EventsByTypeAction[ev.EventType+"/"+ev.Action]++
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	n, notUnderstood := 0, 0
+	for sc.Scan() {
+		n++
+		text, ok := extract(sc.Text())
+		if !ok {
+			continue
+		}
+		r.Lines++
+		switch p.Parse(schema.Line{Text: text, File: rel, Number: n}, emit) {
+		case normalize.Understood:
+			r.Understood++
+		case normalize.Ignored:
+			r.Ignored++
+		case normalize.NotUnderstood:
+			r.NotUnderstood++
+			notUnderstood++
+			if len(r.notSamples) < 40 {
+				r.notSamples = append(r.notSamples, fmt.Sprintf("%s:%d: %s", rel, n, text))
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatalf("read %s: %v", rel, err)
+	}
+	p.Flush(emit)
+	for k, v := range p.Stats() {
+		if k == StatQueuePeak {
+			r.Stats[k] = max(r.Stats[k], v)
+			continue
+		}
+		r.Stats[k] += v
+		if name, ok := strings.CutPrefix(k, "ignored_"); ok {
+			r.IgnoredByCategory[name] += v
+		}
+	}
+	r.Events = len(r.events)
+	return notUnderstood
+}
+
+func (r *run) check(t *testing.T) {
+	t.Helper()
+	if sum := r.Understood + r.Ignored + r.NotUnderstood; sum != r.Lines {
+		t.Errorf("results %d != lines %d", sum, r.Lines)
+	}
+	ignoredSum := 0
+	for _, v := range r.IgnoredByCategory {
+		ignoredSum += v
+	}
+	if ignoredSum != r.Ignored {
+		t.Errorf("ignored by category sums to %d, ignored lines %d", ignoredSum, r.Ignored)
+	}
+}
+
+func (r *run) golden(t *testing.T, stem string, extra map[string]any) {
+	r.goldenAs(t, stem, stem+".jsonl", extra)
+}
+
+func (r *run) goldenAs(t *testing.T, stem, eventsFile string, extra map[string]any) {
+	t.Helper()
+	var v any = r
+	if extra != nil {
+		m := map[string]any{}
+		b, _ := json.Marshal(r)
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		for k, x := range extra {
+			m[k] = x
+		}
+		v = m
+	}
+	counts, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts = append(counts, '\n')
+	checkGolden(t, filepath.Join("testdata", "golden", eventsFile), r.jsonl)
+	checkGolden(t, filepath.Join("testdata", "golden", stem+".counts.json"), counts)
+}
+
+func TestGolden(t *testing.T) {
+	dir := corpusDir(t)
+	for _, cf := range corpusFiles() {
+		t.Run(cf.name, func(t *testing.T) {
+			r := newRun()
+			parseFile(t, filepath.Join(dir, cf.path), cf.path, cf.year, cf.extract, r)
+			t.Logf("%s: %d lines, %d understood, %d ignored, %d not understood, %d events",
+				cf.path, r.Lines, r.Understood, r.Ignored, r.NotUnderstood, r.Events)
+			if r.NotUnderstood != cf.notUnderstood {
+				t.Errorf("%d lines not understood, want %d; first ones:\n%s",
+					r.NotUnderstood, cf.notUnderstood, strings.Join(r.notSamples, "\n"))
+			}
+			r.check(t)
+			r.golden(t, cf.name, nil)
+		})
+	}
+}
+
+// TestGoldenTestsuite runs every expected main log of Exim's own test suite
+// (831 files, each through a fresh parser: a file holds the logs of one
+// test) and pins the events of all of them in one golden file, with the
+// not-understood count of every file in the counts file.
+func TestGoldenTestsuite(t *testing.T) {
+	dir := corpusDir(t)
+	files, err := filepath.Glob(filepath.Join(dir, "exim-testsuite", "test", "log", "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no exim-testsuite logs under %s", dir)
+	}
+	sort.Strings(files)
+	r := newRun()
+	byFile := map[string]int{}
+	for _, path := range files {
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		if n := parseFile(t, path, rel, 0, testsuiteLines, r); n > 0 {
+			byFile[filepath.Base(path)] = n
+		}
+	}
+	t.Logf("%d files: %d lines, %d understood, %d ignored, %d not understood, %d events",
+		len(files), r.Lines, r.Understood, r.Ignored, r.NotUnderstood, r.Events)
+	for _, s := range r.notSamples {
+		t.Log(s)
+	}
+	if r.NotUnderstood != testsuiteNotUnderstood {
+		t.Errorf("%d lines not understood, want %d", r.NotUnderstood, testsuiteNotUnderstood)
+	}
+	r.check(t)
+	// The events of the whole suite are ~3 MB of JSON; stored gzipped.
+	r.goldenAs(t, "exim-testsuite", "exim-testsuite.jsonl.gz",
+		map[string]any{"files": len(files), "not_understood_by_file": byFile})
+}
+
+// testsuiteNotUnderstood is the number of lines of the test suite's logs
+// (16,357 after the harness framing) the parser does not place; per file in
+// testdata/golden/exim-testsuite.counts.json. They are not Exim's own log
+// messages but what the tests make it write:
+//
+//   - 336 lines without a timestamp: SMTP and LMTP transcripts of the
+//     harness's fake servers ("<<< RCPT TO:<...>", "250 OK") and the value
+//     dumps of multi-line logwrite statements;
+//   - about 1,980 logwrite dumps of TLS, OCSP, DANE, DKIM, ARC, SPF and
+//     DMARC variables ("peer cert subject ...", "cipher ...", "arc_state:
+//     <pass>", "signer: test.ex bits: 1024");
+//   - about 160 lines of the event_action tests ("event msg:complete");
+//   - the rest, some 860, other test-configuration logwrite text: ACL
+//     macro and variable dumps ("rcpt for x@y", "$h_from: ...", "at RCPT:
+//     >LOOKEDUPDATA<"), expansion and router probes, and a few deliberately
+//     broken messages (a crashing local_scan, custom authenticator texts).
+const testsuiteNotUnderstood = 3335
+
+// checkGolden compares got with the golden file, or rewrites it with -update.
+// A path ending in .gz holds the content gzipped; the comparison is on the
+// decompressed text, so a different compressor version changes nothing.
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	gz := strings.HasSuffix(path, ".gz")
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		data := got
+		if gz {
+			var b bytes.Buffer
+			w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+			w.Write(got)
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			data = b.Bytes()
+		}
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if gz {
+		zr, err := gzip.NewReader(bytes.NewReader(want))
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if want, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+	}
+	if bytes.Equal(got, want) {
+		return
+	}
+	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(gl) || i < len(wl); i++ {
+		var g, w string
+		if i < len(gl) {
+			g = gl[i]
+		}
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if g != w {
+			t.Errorf("%s differs at line %d (rerun with -update if intended):\n got: %s\nwant: %s", path, i+1, g, w)
+			return
+		}
+	}
+}
