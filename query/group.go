@@ -1,0 +1,329 @@
+package query
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/detect-dev/detect/schema"
+)
+
+// grouper maps records to groups keyed by the values of the by-fields.
+// Memory grows with the number of groups, not with the number of records.
+type grouper struct {
+	by     []*ref
+	fast   bool // every by-field is a scalar string field of events
+	m      map[string]*group
+	groups []*group // in order of creation
+	key    []byte
+	bufs   [][]Value
+	hits   []*group
+	init   func(*group)
+}
+
+type group struct {
+	vals   []Value // the by-values
+	states []aggState
+	n      int64
+}
+
+func newGrouper(by []*ref, init func(*group)) *grouper {
+	g := &grouper{by: by, m: map[string]*group{}, bufs: make([][]Value, len(by)), init: init, fast: true}
+	for _, f := range by {
+		if !f.ev || f.field.Kind() != schema.KindString {
+			g.fast = false
+		}
+	}
+	return g
+}
+
+// lookup returns the groups r belongs to: none when a by-field is absent
+// (as Splunk's stats drops such events), one per combination of values when
+// a by-field holds several.
+func (g *grouper) lookup(r *record) []*group {
+	g.hits = g.hits[:0]
+	if g.fast && r.ev != nil {
+		g.key = g.key[:0]
+		for _, f := range g.by {
+			if !r.ev.Has(f.field) {
+				return nil
+			}
+			g.key = append(g.key, r.ev.Str(f.field)...)
+			g.key = append(g.key, 0)
+		}
+		if gr, ok := g.m[string(g.key)]; ok {
+			return append(g.hits, gr)
+		}
+		vals := make([]Value, len(g.by))
+		for i, f := range g.by {
+			vals[i] = Str(strings.Clone(r.ev.Str(f.field)))
+		}
+		return append(g.hits, g.create(vals))
+	}
+	multi := false
+	for i, f := range g.by {
+		g.bufs[i] = r.values(f, g.bufs[i][:0])
+		switch len(g.bufs[i]) {
+		case 0:
+			return nil
+		case 1:
+		default:
+			multi = true
+		}
+	}
+	if !multi {
+		return append(g.hits, g.get(nil))
+	}
+	// Every combination of the values, each value once per record.
+	idx := make([]int, len(g.by))
+	for {
+		g.hits = append(g.hits, g.get(idx))
+		i := len(idx) - 1
+		for ; i >= 0; i-- {
+			idx[i]++
+			if idx[i] < len(g.bufs[i]) {
+				break
+			}
+			idx[i] = 0
+		}
+		if i < 0 {
+			break
+		}
+	}
+	return dedupGroups(g.hits)
+}
+
+// dedupGroups drops repeats (a list holding one value twice).
+func dedupGroups(gs []*group) []*group {
+	out := gs[:0]
+	for i, g := range gs {
+		dup := false
+		for _, h := range gs[:i] {
+			if h == g {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// get returns the group of the values picked by idx (nil: the first of each).
+func (g *grouper) get(idx []int) *group {
+	g.key = g.key[:0]
+	pick := func(i int) Value {
+		if idx == nil {
+			return g.bufs[i][0]
+		}
+		return g.bufs[i][idx[i]]
+	}
+	for i := range g.by {
+		g.key = append(g.key, pick(i).key()...)
+		g.key = append(g.key, 0)
+	}
+	if gr, ok := g.m[string(g.key)]; ok {
+		return gr
+	}
+	vals := make([]Value, len(g.by))
+	for i := range g.by {
+		vals[i] = cloneValue(pick(i))
+	}
+	return g.create(vals)
+}
+
+func (g *grouper) create(vals []Value) *group {
+	gr := &group{vals: vals}
+	if g.init != nil {
+		g.init(gr)
+	}
+	g.m[string(g.key)] = gr
+	g.groups = append(g.groups, gr)
+	return gr
+}
+
+// compareVals orders groups by their by-values.
+func compareVals(a, b []Value) int {
+	for i := range a {
+		if c := compareAuto(a[i], b[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// ---- stats ------------------------------------------------------------
+
+type statsStage struct {
+	g       *grouper
+	aggs    []aggFn
+	byNames []string
+	next    stage
+	scratch []Value
+	single  *group
+}
+
+func newStatsStage(by []*ref, byNames []string, aggs []aggFn, next stage) *statsStage {
+	s := &statsStage{aggs: aggs, byNames: byNames, next: next}
+	init := func(gr *group) {
+		gr.states = make([]aggState, len(aggs))
+		for i := range aggs {
+			gr.states[i] = aggs[i].newState()
+		}
+	}
+	if len(by) == 0 {
+		s.single = &group{}
+		init(s.single)
+	} else {
+		s.g = newGrouper(by, init)
+	}
+	return s
+}
+
+func (s *statsStage) push(r record) bool {
+	if s.single != nil {
+		s.scratch = feed(s.aggs, s.single.states, &r, s.scratch)
+		return true
+	}
+	for _, gr := range s.g.lookup(&r) {
+		s.scratch = feed(s.aggs, gr.states, &r, s.scratch)
+	}
+	return true
+}
+
+func (s *statsStage) done() {
+	cols := append([]string{}, s.byNames...)
+	for _, a := range s.aggs {
+		cols = append(cols, a.out)
+	}
+	hdr := newHeader(cols)
+	groups := []*group{s.single}
+	if s.single == nil {
+		groups = s.g.groups
+		sort.SliceStable(groups, func(i, j int) bool { return compareVals(groups[i].vals, groups[j].vals) < 0 })
+	}
+	for _, gr := range groups {
+		row := make([]Value, 0, len(cols))
+		row = append(row, gr.vals...)
+		for _, st := range gr.states {
+			row = append(row, st.result())
+		}
+		if !s.next.push(record{row: row, hdr: hdr}) {
+			break
+		}
+	}
+	s.next.done()
+}
+
+// ---- top / rare ---------------------------------------------------------
+
+type topStage struct {
+	c      *topCmd
+	g      *grouper
+	nBy    int
+	fields []string
+	next   stage
+}
+
+func newTopStage(c *topCmd, fields, by []*ref, next stage) *topStage {
+	refs := append(append([]*ref{}, by...), fields...)
+	t := &topStage{c: c, g: newGrouper(refs, nil), nBy: len(by), next: next}
+	return t
+}
+
+func (t *topStage) push(r record) bool {
+	for _, gr := range t.g.lookup(&r) {
+		gr.n++
+	}
+	return true
+}
+
+func (t *topStage) done() {
+	c := t.c
+	var cols []string
+	for _, n := range c.by {
+		cols = append(cols, n.text)
+	}
+	for _, n := range c.fields {
+		cols = append(cols, n.text)
+	}
+	if c.showCount {
+		cols = append(cols, c.countField)
+	}
+	if c.showPerc {
+		cols = append(cols, c.percentField)
+	}
+	hdr := newHeader(cols)
+
+	// Partition by the by-values; rank within each partition.
+	type part struct {
+		vals   []Value
+		groups []*group
+		total  int64
+	}
+	parts := map[string]*part{}
+	var order []*part
+	for _, gr := range t.g.groups {
+		var kb strings.Builder
+		for _, v := range gr.vals[:t.nBy] {
+			kb.WriteString(v.key())
+			kb.WriteByte(0)
+		}
+		p, ok := parts[kb.String()]
+		if !ok {
+			p = &part{vals: gr.vals[:t.nBy]}
+			parts[kb.String()] = p
+			order = append(order, p)
+		}
+		p.groups = append(p.groups, gr)
+		p.total += gr.n
+	}
+	sort.SliceStable(order, func(i, j int) bool { return compareVals(order[i].vals, order[j].vals) < 0 })
+	for _, p := range order {
+		gs := p.groups
+		sort.SliceStable(gs, func(i, j int) bool {
+			if gs[i].n != gs[j].n {
+				if c.rare {
+					return gs[i].n < gs[j].n
+				}
+				return gs[i].n > gs[j].n
+			}
+			return compareVals(gs[i].vals[t.nBy:], gs[j].vals[t.nBy:]) < 0
+		})
+		if c.limit > 0 && len(gs) > c.limit {
+			gs = gs[:c.limit]
+		}
+		var shown int64
+		emit := func(vals []Value, n int64) bool {
+			row := append([]Value{}, vals...)
+			if c.showCount {
+				row = append(row, Num(float64(n)))
+			}
+			if c.showPerc {
+				pct := Num(float64(n) * 100 / float64(p.total))
+				pct.fixed6 = true
+				row = append(row, pct)
+			}
+			return t.next.push(record{row: row, hdr: hdr})
+		}
+		for _, gr := range gs {
+			shown += gr.n
+			if !emit(gr.vals, gr.n) {
+				t.next.done()
+				return
+			}
+		}
+		if c.useOther && shown < p.total {
+			vals := append([]Value{}, p.vals...)
+			for range c.fields {
+				vals = append(vals, Str(c.otherStr))
+			}
+			if !emit(vals, p.total-shown) {
+				t.next.done()
+				return
+			}
+		}
+	}
+	t.next.done()
+}
