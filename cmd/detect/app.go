@@ -12,6 +12,7 @@ import (
 	_ "github.com/detect-dev/detect/normalize/exim"
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
 	_ "github.com/detect-dev/detect/normalize/postfix"
+	_ "github.com/detect-dev/detect/normalize/sendmail"
 )
 
 // Exit codes (DESIGN.md section 6).
