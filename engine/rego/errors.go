@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/types"
 )
 
 // Error is one problem in a Rego rule, test or data file, at a position.
@@ -109,12 +110,22 @@ func message(e *ast.Error) string {
 			if what == "input" {
 				what = "the event schema"
 			}
-			msg = fmt.Sprintf("%s: %s has no field %q", msg, what, string(bad))
+			msg = fmt.Sprintf("undefined ref %s: %s has no field %q", d.Ref[:d.Pos+1], what, string(bad))
 			if near := closest(string(bad), have); near != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", near)
 			}
 			return msg
 		}
+	}
+	switch d := e.Details.(type) {
+	case *ast.UnificationErrDetail:
+		return fmt.Sprintf("%s: the two sides can never be equal (left: %s, right: %s)", msg, types.Sprint(d.Left), types.Sprint(d.Right))
+	case *ast.ArgErrDetail:
+		have := make([]string, len(d.Have))
+		for i, t := range d.Have {
+			have[i] = types.Sprint(t)
+		}
+		return fmt.Sprintf("%s (have: %s; want: %s)", msg, strings.Join(have, ", "), d.Want)
 	}
 	if strings.HasPrefix(msg, "undefined function ") {
 		name := strings.TrimPrefix(msg, "undefined function ")

@@ -17,14 +17,23 @@ type Diagnostic struct {
 }
 
 // Lint checks what loading accepts but is probably wrong in the rule files
-// that parse (load errors are Compile's to report):
+// that parse (load errors are Compile's to report).
 //
-//   - custom.requires names a field the rule never reads (error): events
-//     without it are skipped though the rule does not need it, so the
-//     declaration hides alerts.
-//   - every alert of the rule reads a field that custom.requires does not
-//     name (warning): declaring it lets the engine skip events without it.
-//   - custom keys this engine does not know (warning, usually typos).
+// custom.requires must not change what a rule means, only how often it is
+// evaluated: a rule yields the same alerts with the filter as without (in
+// an OPA unit test, say). So it is an error when
+//
+//   - it names a field that some alert can fire without (one the rule does
+//     not read, or reads only under not, in a comprehension or in some of
+//     its alerts): events without the field would be skipped though the
+//     rule fires on them;
+//   - it names event types and some alert does not check input.event_type
+//     against them (input.event_type == "delivery", or in a set).
+//
+// Warnings: a field every alert needs, or event types all alerts are
+// limited to, that custom.requires does not name (declaring them lets the
+// engine skip events without evaluating); custom keys this engine does not
+// know (usually typos).
 func Lint(files []File) []Diagnostic {
 	var out []Diagnostic
 	for _, f := range files {
@@ -37,23 +46,45 @@ func Lint(files []File) []Diagnostic {
 			out = append(out, Diagnostic{File: f.Path, Line: loc.Row, Col: loc.Col, Warning: warning, Msg: fmt.Sprintf(format, args...)})
 		}
 		for _, fld := range r.Requires.list {
-			if !r.readsAll && !r.reads.has(fld) {
-				at("requires", false, "custom.requires names %s, but the rule never reads input.%s: events without it are skipped though the rule does not need it", fld, fld)
+			switch {
+			case r.needs.has(fld):
+			case r.readsAll:
+				at("requires", true, "custom.requires names %s; the rule reads input as a whole, so lint cannot tell whether every alert needs input.%s", fld, fld)
+			case !r.reads.has(fld):
+				at("requires", false, "custom.requires names %s, but the rule never reads input.%s: events without it would be skipped though the rule does not need it", fld, fld)
+			default:
+				at("requires", false, "custom.requires names %s, but an alert of this rule can fire without input.%s (it is read under not, in a comprehension, or not by every alert): the filter would hide alerts", fld, fld)
+			}
+		}
+		if req := r.Requires.EventTypes; len(req) > 0 {
+			switch {
+			case r.alertTypes == nil:
+				at("requires", false, "custom.requires names event types (%s), but not every alert checks them: write input.event_type == %q (or in a set) in each alert, so the rule means the same without the filter",
+					strings.Join(req, ", "), req[0])
+			case len(intersect(r.alertTypes, req)) < len(r.alertTypes):
+				at("requires", false, "alerts of this rule fire on event types (%s) that custom.requires (%s) leaves out",
+					strings.Join(r.alertTypes, ", "), strings.Join(req, ", "))
 			}
 		}
 		var missing []string
 		for _, fld := range schema.Fields() {
+			if fld == schema.FieldEventType && (r.alertTypes != nil || len(r.Requires.EventTypes) > 0) {
+				continue // the event types are what to declare
+			}
 			if r.needs.has(fld) && !r.Requires.fields.has(fld) {
 				missing = append(missing, fld.Name())
 			}
+		}
+		if len(r.Requires.EventTypes) == 0 && len(r.alertTypes) > 0 {
+			missing = append(missing, r.alertTypes...)
 		}
 		if len(missing) > 0 {
 			key := "requires"
 			if r.Requires.list == nil && r.Requires.EventTypes == nil {
 				key = "custom"
 			}
-			at(key, true, "every alert of this rule needs input.%s; add %s to custom.requires so events without it are not evaluated",
-				strings.Join(missing, ", input."), strings.Join(missing, ", "))
+			at(key, true, "every alert of this rule needs %s; add it to custom.requires so other events are not evaluated",
+				strings.Join(missing, ", "))
 		}
 		for _, k := range r.unknown {
 			msg := fmt.Sprintf("unknown custom metadata key %q (known: %s)", k, strings.Join(knownCustom, ", "))

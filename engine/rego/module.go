@@ -37,10 +37,13 @@ type Rule struct {
 	name     string   // the last package segment
 	reads    fieldSet // input fields the module reads
 	readsAll bool     // input used whole or with a computed key
-	needs    fieldSet // fields every alert body reads outside not and closures
-	unknown  []string // custom keys this engine does not know
-	module   *ast.Module
-	meta     *ast.Annotations
+	needs    fieldSet // fields every alert needs (needsAnalysis)
+	// alertTypes are the event types the alerts are limited to, nil when
+	// some alert may fire on any.
+	alertTypes []string
+	unknown    []string // custom keys this engine does not know
+	module     *ast.Module
+	meta       *ast.Annotations
 }
 
 // Requires is what an event must have for a rule to be evaluated on it
@@ -85,9 +88,12 @@ func parseOptions() ast.ParserOptions {
 // wrong); with other errors it is returned too, so that the compiler can
 // report its type errors in the same run, but it must not be used.
 func parseRule(f File) (*Rule, []*Error) {
-	m, err := ast.ParseModuleWithOpts(f.Path, string(f.Data), parseOptions())
-	if err != nil {
-		return nil, fromOPA(err, f.Path)
+	var m *ast.Module
+	if len(bytes.TrimSpace(f.Data)) > 0 {
+		var err error
+		if m, err = ast.ParseModuleWithOpts(f.Path, string(f.Data), parseOptions()); err != nil {
+			return nil, fromOPA(err, f.Path)
+		}
 	}
 	if m == nil {
 		return nil, []*Error{{File: f.Path, Line: 1, Col: 1, Msg: "empty module: want `package detect.rules.<name>`, a # METADATA block and `alert contains msg if { ... }`"}}
@@ -147,7 +153,7 @@ func parseRule(f File) (*Rule, []*Error) {
 		return nil, errs
 	}
 	r.reads, r.readsAll = inputReads(m)
-	r.needs = alertNeeds(m)
+	r.needs, r.alertTypes = alertNeeds(m)
 	return r, errs
 }
 

@@ -55,6 +55,14 @@ func disabledCalls(m *ast.Module, file string) []*Error {
 		}
 		return false
 	})
+	ast.WalkWiths(m, func(w *ast.With) bool {
+		if op, ok := w.Value.Value.(ast.Ref); ok {
+			if _, off := disabled[op.String()]; off {
+				check(op, w.Value.Location)
+			}
+		}
+		return false
+	})
 	ast.WalkTerms(m, func(t *ast.Term) bool {
 		if c, ok := t.Value.(ast.Call); ok && len(c) > 0 {
 			if op, ok := c[0].Value.(ast.Ref); ok {

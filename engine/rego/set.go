@@ -75,11 +75,13 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 	slices.SortFunc(files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
 	byPackage := map[string]*Rule{}
 	broken := map[string]bool{} // files with errors found before compiling
+	seen := map[string]bool{}   // file:line of those errors
 	for _, f := range files {
 		r, perrs := parseRule(f)
 		errs = append(errs, perrs...)
-		if len(perrs) > 0 {
+		for _, e := range perrs {
 			broken[f.Path] = true
+			seen[fmt.Sprintf("%s:%d", e.File, e.Line)] = true
 		}
 		if r == nil {
 			continue
@@ -101,9 +103,14 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 	for {
 		var cerrs []*Error
 		c, cerrs = compileRules(rules)
-		errs = append(errs, cerrs...)
 		for _, e := range cerrs {
 			broken[e.File] = true
+			// The compiler's view of a disabled built-in ("undefined
+			// function", "var http is unsafe") was reported in clearer
+			// words already.
+			if !seen[fmt.Sprintf("%s:%d", e.File, e.Line)] || !compilerOnDisabled(e) {
+				errs = append(errs, e)
+			}
 		}
 		kept := rules[:0:0]
 		for _, r := range rules {
@@ -173,9 +180,6 @@ func compileRules(rules []*Rule) (*ast.Compiler, []*Error) {
 	var errs []*Error
 	if c.Failed() {
 		for _, e := range fromOPA(c.Errors, "") {
-			if reportedBefore(e) {
-				continue
-			}
 			if e.File == dispatchFile { // a rule's alert does not fit the dispatch
 				for i, b := range blocks {
 					if e.Line >= b[0] && e.Line <= b[1] {
@@ -215,16 +219,14 @@ func compileRules(rules []*Rule) (*ast.Compiler, []*Error) {
 	return c, nil
 }
 
-// reportedBefore reports whether e is the compiler's "undefined function"
-// for a disabled built-in, which disabledCalls reported in its own words.
-func reportedBefore(e *Error) bool {
+// compilerOnDisabled reports whether e is how the compiler sees a call of a
+// built-in missing from the capabilities.
+func compilerOnDisabled(e *Error) bool {
 	var ae *ast.Error
 	if !errors.As(e.Err, &ae) {
 		return false
 	}
-	name, ok := strings.CutPrefix(ae.Message, "undefined function ")
-	_, off := disabled[name]
-	return ok && off
+	return strings.HasPrefix(ae.Message, "undefined function ") || strings.HasSuffix(ae.Message, " is unsafe")
 }
 
 // alertElemOK reports whether an alert element of type t can be a message

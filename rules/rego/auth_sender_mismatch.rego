@@ -16,39 +16,32 @@
 #   requires: [auth_user, sender, sender_domain]
 package detect.rules.auth_sender_mismatch
 
-exempt contains lower(u) if {
-	some u in object.get(data.config, ["auth_sender_mismatch", "exempt_users"], [])
-}
-
 # auth_domain is the domain of the SASL login, when it has one.
 auth_domain := lower(parts[count(parts) - 1]) if {
 	parts := split(input.auth_user, "@")
 	count(parts) > 1
 }
 
-same_organization(a, b) if a == b
+default client := "a client"
 
-same_organization(a, b) if endswith(a, concat("", [".", b]))
-
-same_organization(a, b) if endswith(b, concat("", [".", a]))
+client := input.src_ip
 
 # content_filter_hop: the message on its way to a content filter on this
 # host, or the filter's verdict. The real delivery that follows carries the
 # same facts: alert once, there.
 content_filter_hop if input.event_type == "filter"
 
-content_filter_hop if {
-	some prefix in ["127.", "localhost", "[::1]", "::1["]
-	startswith(object.get(input, "relay", ""), prefix)
-}
+content_filter_hop if strings.any_prefix_match(input.relay, ["127.", "localhost", "[::1]", "::1["])
 
 alert contains {
 	"message": sprintf("%s authenticated as %s but sent as %s", [client, input.auth_user, input.sender]),
 	"auth_domain": auth_domain,
 } if {
-	not content_filter_hop
+	sender_domain := input.sender_domain
 	auth_domain != ""
-	not same_organization(auth_domain, input.sender_domain)
-	not lower(input.auth_user) in exempt
-	client := object.get(input, "src_ip", "a client")
+	auth_domain != sender_domain
+	not endswith(sender_domain, concat("", [".", auth_domain])) # a subdomain of the login's
+	not endswith(auth_domain, concat("", [".", sender_domain])) # or the other way round
+	not lower(input.auth_user) in object.get(data.config, ["auth_sender_mismatch", "exempt_users"], [])
+	not content_filter_hop
 }

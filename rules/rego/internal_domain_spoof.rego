@@ -17,10 +17,6 @@
 #   requires: [delivery, sender, sender_domain, src_ip]
 package detect.rules.internal_domain_spoof
 
-local_domains contains lower(d) if {
-	some d in object.get(data.config, "local_domains", [])
-}
-
 # inbound: the parser said so, or it did not know and the client address is
 # outside the local networks.
 inbound if input.direction == "inbound"
@@ -31,28 +27,21 @@ inbound if {
 }
 
 from_local_network if {
-	some cidr in object.get(data.config, "local_networks", [])
-	net.cidr_contains(cidr, input.src_ip)
+	count(net.cidr_contains_matches(object.get(data.config, "local_networks", []), input.src_ip)) > 0
 }
 
 # content_filter_hop: the message on its way to a content filter on this
-# host, or the filter's verdict. The real delivery that follows carries the
-# same facts: alert once, there.
-content_filter_hop if input.event_type == "filter"
-
-content_filter_hop if {
-	some prefix in ["127.", "localhost", "[::1]", "::1["]
-	startswith(object.get(input, "relay", ""), prefix)
-}
+# host. The real delivery that follows carries the same facts: alert once,
+# there.
+content_filter_hop if strings.any_prefix_match(input.relay, ["127.", "localhost", "[::1]", "::1["])
 
 alert contains {
-	"message": sprintf("%s claims the local sender %s without authenticating", [client, input.sender]),
-	"client": client,
+	"message": sprintf("%s claims the local sender %s without authenticating", [input.src_ip, input.sender]),
+	"client": input.src_ip,
 } if {
-	not content_filter_hop
-	input.sender_domain in local_domains
+	input.event_type == "delivery"
+	input.sender_domain in object.get(data.config, "local_domains", [])
 	not input.auth_user
-	input.src_ip
 	inbound
-	client := object.get(input, "src_host", input.src_ip)
+	not content_filter_hop
 }

@@ -4,10 +4,11 @@
 #   Mail was delivered from a sender domain one or two edits away from a
 #   protected brand domain or one of the site's own domains (paypa1.com for
 #   paypal.com, corp.exarnple for corp.example): a typosquatted domain used
-#   for phishing. The domain and its parents are compared (mail.paypa1.com
-#   is checked as paypa1.com too) with the edit distance built-in
-#   detect.edit_distance. Protected domains and the distance live in
-#   data.config (protected_domains, local_domains, lookalike_domain).
+#   for phishing. The domain and its last two labels are compared
+#   (mail.paypa1.com is checked as paypa1.com too) with the edit distance
+#   built-in detect.edit_distance. The protected domains, each with the
+#   distance that counts, live in data.config (protected_domains,
+#   local_domains, lookalike_domain.local_domain_distance).
 # related_resources:
 #   - ref: https://attack.mitre.org/techniques/T1583/001/
 # custom:
@@ -17,49 +18,34 @@
 #   requires: [delivery, sender_domain]
 package detect.rules.lookalike_domain
 
-settings := object.get(data.config, "lookalike_domain", {})
+# protected maps each protected domain to the largest distance at which
+# another domain counts as its lookalike.
+protected := object.union(
+	{d: local_distance | some d in object.get(data.config, "local_domains", [])},
+	object.get(data.config, "protected_domains", {}),
+)
 
-max_distance := object.get(settings, "max_distance", 2)
+local_distance := object.get(data.config, ["lookalike_domain", "local_domain_distance"], 2)
 
-min_length := object.get(settings, "min_length_for_max_distance", 10)
+# candidates are the sender domain and its last two labels (the domain
+# a phisher registers: login.paypa1.com -> paypa1.com).
+candidates contains input.sender_domain
 
-protected contains lower(d) if {
-	some d in object.get(data.config, "protected_domains", [])
-}
-
-protected contains lower(d) if {
-	some d in object.get(data.config, "local_domains", [])
-}
-
-# candidates are the sender domain and its parents of two labels or more.
-candidates contains concat(".", array.slice(labels, i, count(labels))) if {
+candidates contains concat(".", array.slice(labels, count(labels) - 2, count(labels))) if {
 	labels := split(input.sender_domain, ".")
-	count(labels) >= 2
-	some i in numbers.range(0, count(labels) - 2)
+	count(labels) > 2
 }
 
 # genuine: the sender is a protected domain or one of its subdomains.
-genuine if input.sender_domain in protected
-
 genuine if {
-	some p in protected
-	endswith(input.sender_domain, concat("", [".", p]))
+	some d in candidates
+	protected[d]
 }
-
-# allowed is the largest distance that counts as a lookalike of p.
-allowed(p) := max_distance if count(p) >= min_length
-
-allowed(p) := 1 if count(p) < min_length
 
 # content_filter_hop: the message on its way to a content filter on this
-# host, or the filter's verdict. The real delivery that follows carries the
-# same facts: alert once, there.
-content_filter_hop if input.event_type == "filter"
-
-content_filter_hop if {
-	some prefix in ["127.", "localhost", "[::1]", "::1["]
-	startswith(object.get(input, "relay", ""), prefix)
-}
+# host. The real delivery that follows carries the same facts: alert once,
+# there.
+content_filter_hop if strings.any_prefix_match(input.relay, ["127.", "localhost", "[::1]", "::1["])
 
 alert contains {
 	"message": sprintf("sender domain %s looks like %s (edit distance %d)", [input.sender_domain, p, dist]),
@@ -67,11 +53,12 @@ alert contains {
 	"protected_domain": p,
 	"distance": dist,
 } if {
-	not content_filter_hop
+	input.event_type == "delivery"
 	not genuine
+	not content_filter_hop
 	some d in candidates
-	some p in protected
+	some p, max_distance in protected
 	dist := detect.edit_distance(d, p)
 	dist > 0
-	dist <= allowed(p)
+	dist <= max_distance
 }

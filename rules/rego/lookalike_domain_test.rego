@@ -27,12 +27,23 @@ test_genuine_subdomain_is_quiet if {
 	count(lookalike_domain.alert) == 0 with input as delivery("email.paypal.com")
 }
 
+# with merges objects into data.config: distance 0 turns a domain off.
 test_protected_domains_come_from_data if {
 	count(lookalike_domain.alert) == 0 with input as delivery("paypa1.com")
-		with data.config.protected_domains as ["example.org"]
+		with data.config.protected_domains as {"paypal.com": 0}
 }
 
-test_max_distance_from_data if {
+test_distance_per_domain_from_data if {
+	count(lookalike_domain.alert) == 1 with input as delivery("rnicrosoft.com")
 	count(lookalike_domain.alert) == 0 with input as delivery("rnicrosoft.com")
-		with data.config.lookalike_domain.max_distance as 1
+		with data.config.protected_domains as {"microsoft.com": 1}
+}
+
+test_local_domains_are_protected if {
+	some a in lookalike_domain.alert with input as delivery("c0rp.example")
+	a.protected_domain == "corp.example"
+}
+
+test_other_event_types_are_quiet if {
+	count(lookalike_domain.alert) == 0 with input as object.union(delivery("paypa1.com"), {"event_type": "reject"})
 }

@@ -27,10 +27,7 @@ max_bytes := object.get(data.config, ["oversized_attachment", "max_bytes"], defa
 # same facts: alert once, there.
 content_filter_hop if input.event_type == "filter"
 
-content_filter_hop if {
-	some prefix in ["127.", "localhost", "[::1]", "::1["]
-	startswith(object.get(input, "relay", ""), prefix)
-}
+content_filter_hop if strings.any_prefix_match(input.relay, ["127.", "localhost", "[::1]", "::1["])
 
 alert contains {
 	"message": sprintf("attachment %q is %d bytes, over the limit of %d", [name, a.size, max_bytes]),

@@ -1,0 +1,8 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+package detect.rules.no_message
+
+alert contains {"text": "big"} if input.size > 1

@@ -1,0 +1,11 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+package detect.rules.unused
+
+alert contains "x" if {
+	limit := 10
+	input.size > 1
+}

@@ -1,0 +1,10 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+package detect.rules.syntax
+
+alert contains "x" if {
+	input.size >
+}

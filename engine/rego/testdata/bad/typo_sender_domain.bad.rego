@@ -1,0 +1,11 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+package detect.rules.typo_sender_domain
+
+alert contains msg if {
+	input.sender_domian == "example.org"
+	msg := "x"
+}

@@ -1,0 +1,11 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+package detect.rules.wrong_type
+
+alert contains "x" if {
+	input.size == "big"
+	startswith(input.attachments, "x")
+}
