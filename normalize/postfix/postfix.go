@@ -343,6 +343,10 @@ func isBlank(s string) bool {
 // "message repeated 3 times: [ text]", which keeps the original tag. The
 // repeated text was an earlier line's and is counted, not parsed again.
 func isRepeatNotice(msg string) bool {
+	// It runs on every line: one byte rules out nearly all of them.
+	if len(msg) == 0 || (msg[0] != '-' && msg[0] != 'l' && msg[0] != 'm') {
+		return false
+	}
 	msg = strings.TrimPrefix(msg, "--- ")
 	msg = strings.TrimPrefix(msg, "last ")
 	rest, ok := strings.CutPrefix(msg, "message repeated ")
