@@ -49,7 +49,7 @@ func errAt(q string, pos, end int, format string, args ...any) *Error {
 		Query:  q,
 		Offset: pos,
 		Column: utf8.RuneCountInString(q[:pos]) + 1,
-		Width:  utf8.RuneCountInString(q[pos:end]),
+		Width:  max(utf8.RuneCountInString(q[pos:end]), 1),
 		Msg:    fmt.Sprintf(format, args...),
 	}
 }
@@ -58,7 +58,7 @@ func errAt(q string, pos, end int, format string, args ...any) *Error {
 // a likely typo, else "".
 func suggest(s string, candidates []string) string {
 	best, bestD := "", 3
-	if len(s) <= 3 {
+	if len(s) <= 2 {
 		bestD = 2
 	}
 	ls := strings.ToLower(s)

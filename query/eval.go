@@ -62,7 +62,7 @@ func (c *compiler) compileEval(x eexpr) evaluator {
 		v := x.v
 		return func(*record) Value { return v }
 	case *eField:
-		f := c.resolveWhere(x.name)
+		f := c.resolve(x.name)
 		return func(r *record) Value { return r.cell(f) }
 	case *eNot:
 		if !isBoolean(x.x) {
@@ -78,9 +78,9 @@ func (c *compiler) compileEval(x eexpr) evaluator {
 	panic("query: unknown eval node")
 }
 
-// resolveWhere resolves a field name, explaining the common slip of an
-// unquoted string on the right of a comparison.
-func (c *compiler) resolveWhere(n name) *ref {
+// fieldWithHint resolves a field on the right of a comparison, explaining
+// the common slip of an unquoted text value (where action=delivered).
+func (c *compiler) fieldWithHint(n name) evaluator {
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(*Error); ok {
@@ -89,7 +89,8 @@ func (c *compiler) resolveWhere(n name) *ref {
 			panic(r)
 		}
 	}()
-	return c.resolve(n)
+	f := c.resolve(n)
+	return func(r *record) Value { return r.cell(f) }
 }
 
 func (c *compiler) compileBin(x *eBin) evaluator {
@@ -108,7 +109,13 @@ func (c *compiler) compileBin(x *eBin) evaluator {
 	case "LIKE":
 		return c.likeFunc(x.l, x.r)
 	}
-	l, r := c.compileEval(x.l), c.compileEval(x.r)
+	l := c.compileEval(x.l)
+	var r evaluator
+	if f, ok := x.r.(*eField); ok {
+		r = c.fieldWithHint(f.name)
+	} else {
+		r = c.compileEval(x.r)
+	}
 	op := x.op
 	return func(rec *record) Value {
 		a, b := l(rec), r(rec)

@@ -51,13 +51,15 @@ func (g *grouper) lookup(r *record) []*group {
 			g.key = append(g.key, 0)
 		}
 		if gr, ok := g.m[string(g.key)]; ok {
-			return append(g.hits, gr)
+			g.hits = append(g.hits, gr)
+			return g.hits
 		}
 		vals := make([]Value, len(g.by))
 		for i, f := range g.by {
 			vals[i] = Str(strings.Clone(r.ev.Str(f.field)))
 		}
-		return append(g.hits, g.create(vals))
+		g.hits = append(g.hits, g.create(vals))
+		return g.hits
 	}
 	multi := false
 	for i, f := range g.by {
@@ -71,7 +73,8 @@ func (g *grouper) lookup(r *record) []*group {
 		}
 	}
 	if !multi {
-		return append(g.hits, g.get(nil))
+		g.hits = append(g.hits, g.get(nil))
+		return g.hits
 	}
 	// Every combination of the values, each value once per record.
 	idx := make([]int, len(g.by))
@@ -89,7 +92,8 @@ func (g *grouper) lookup(r *record) []*group {
 			break
 		}
 	}
-	return dedupGroups(g.hits)
+	g.hits = dedupGroups(g.hits)
+	return g.hits
 }
 
 // dedupGroups drops repeats (a list holding one value twice).
@@ -153,6 +157,76 @@ func compareVals(a, b []Value) int {
 	return 0
 }
 
+// orderKey is a Value prepared for compareAuto-ordering: parsing text as a
+// number once per group, not once per comparison.
+type orderKey struct {
+	null  bool
+	isNum bool
+	num   float64
+	text  string
+}
+
+func makeOrderKey(v Value) orderKey {
+	if v.Kind == Null {
+		return orderKey{null: true}
+	}
+	if n, ok := v.Float(); ok {
+		return orderKey{isNum: true, num: n}
+	}
+	return orderKey{text: v.Text("\n")}
+}
+
+func (a *orderKey) compare(b *orderKey) int {
+	switch {
+	case a.null || b.null:
+		switch {
+		case a.null == b.null:
+			return 0
+		case a.null:
+			return 1
+		}
+		return -1
+	case a.isNum && b.isNum:
+		return cmpFloat(a.num, b.num)
+	case a.isNum:
+		return -1
+	case b.isNum:
+		return 1
+	}
+	return strings.Compare(a.text, b.text)
+}
+
+// sortGroups orders groups by their first n by-values as compareVals
+// does; equal ones keep their order.
+func sortGroups(groups []*group, n int) {
+	type item struct {
+		g   *group
+		idx int
+		k   []orderKey
+	}
+	items := make([]item, len(groups))
+	keys := make([]orderKey, len(groups)*n)
+	for i, g := range groups {
+		k := keys[i*n : (i+1)*n : (i+1)*n]
+		for x := range k {
+			k[x] = makeOrderKey(g.vals[x])
+		}
+		items[i] = item{g, i, k}
+	}
+	sort.Slice(items, func(i, j int) bool {
+		a, b := &items[i], &items[j]
+		for x := range a.k {
+			if c := a.k[x].compare(&b.k[x]); c != 0 {
+				return c < 0
+			}
+		}
+		return a.idx < b.idx
+	})
+	for i := range items {
+		groups[i] = items[i].g
+	}
+}
+
 // ---- stats ------------------------------------------------------------
 
 type statsStage struct {
@@ -181,13 +255,13 @@ func newStatsStage(by []*ref, byNames []string, aggs []aggFn, next stage) *stats
 	return s
 }
 
-func (s *statsStage) push(r record) bool {
+func (s *statsStage) push(r *record) bool {
 	if s.single != nil {
-		s.scratch = feed(s.aggs, s.single.states, &r, s.scratch)
+		s.scratch = feed(s.aggs, s.single.states, r, s.scratch)
 		return true
 	}
-	for _, gr := range s.g.lookup(&r) {
-		s.scratch = feed(s.aggs, gr.states, &r, s.scratch)
+	for _, gr := range s.g.lookup(r) {
+		s.scratch = feed(s.aggs, gr.states, r, s.scratch)
 	}
 	return true
 }
@@ -201,7 +275,7 @@ func (s *statsStage) done() {
 	groups := []*group{s.single}
 	if s.single == nil {
 		groups = s.g.groups
-		sort.SliceStable(groups, func(i, j int) bool { return compareVals(groups[i].vals, groups[j].vals) < 0 })
+		sortGroups(groups, len(s.byNames))
 	}
 	for _, gr := range groups {
 		row := make([]Value, 0, len(cols))
@@ -209,7 +283,7 @@ func (s *statsStage) done() {
 		for _, st := range gr.states {
 			row = append(row, st.result())
 		}
-		if !s.next.push(record{row: row, hdr: hdr}) {
+		if !s.next.push(&record{row: row, hdr: hdr}) {
 			break
 		}
 	}
@@ -232,8 +306,8 @@ func newTopStage(c *topCmd, fields, by []*ref, next stage) *topStage {
 	return t
 }
 
-func (t *topStage) push(r record) bool {
-	for _, gr := range t.g.lookup(&r) {
+func (t *topStage) push(r *record) bool {
+	for _, gr := range t.g.lookup(r) {
 		gr.n++
 	}
 	return true
@@ -305,7 +379,7 @@ func (t *topStage) done() {
 				pct.fixed6 = true
 				row = append(row, pct)
 			}
-			return t.next.push(record{row: row, hdr: hdr})
+			return t.next.push(&record{row: row, hdr: hdr})
 		}
 		for _, gr := range gs {
 			shown += gr.n

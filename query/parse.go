@@ -384,15 +384,16 @@ func (p *parser) evalPrimary() eexpr {
 	case itemQuoted:
 		return &eField{name{it.val, span{it.pos, it.end}}}
 	case itemWord:
+		call := p.peek().typ == itemLParen && p.peek().pos == it.end
 		for _, kw := range []string{"AND", "OR", "LIKE"} {
-			if isWord(it, kw) {
+			if isWord(it, kw) && !call {
 				p.fail(it, "%s needs an operand on both sides", strings.ToUpper(it.val))
 			}
 		}
 		if n, err := strconv.ParseFloat(it.val, 64); err == nil && isNumberText(it.val) {
 			return &eLit{v: Num(n), span: span{it.pos, it.end}}
 		}
-		if p.peek().typ == itemLParen && p.peek().pos == it.end {
+		if call {
 			p.next()
 			call := &eCall{fn: strings.ToLower(it.val)}
 			for p.peek().typ != itemRParen {
@@ -693,8 +694,11 @@ func (p *parser) timechartCommand(b cmdBase) command {
 				p.fail(by, "timechart takes one by clause")
 			}
 			f := p.fieldList("a field after by", "")
-			if len(f) != 1 {
-				p.fail(by, "timechart splits by exactly one field")
+			switch {
+			case len(f) == 0:
+				p.fail(by, "by needs a field")
+			case len(f) > 1:
+				p.failSpan(f[1].span, "timechart splits by exactly one field")
 			}
 			c.by = &f[0]
 		default:

@@ -21,6 +21,7 @@ type Run struct {
 	col     *collector
 	stopped bool
 	res     *Result
+	cur     record // the record being pushed, reused so it is not allocated
 }
 
 // Start begins a run.
@@ -41,7 +42,8 @@ func (r *Run) Add(e *schema.Event) bool {
 	if r.stopped || r.res != nil {
 		return false
 	}
-	if !r.head.push(record{ev: e}) {
+	r.cur = record{ev: e}
+	if !r.head.push(&r.cur) {
 		r.stopped = true
 	}
 	return !r.stopped
@@ -64,11 +66,11 @@ type collector struct {
 	rows   []record
 }
 
-func (c *collector) push(r record) bool {
+func (c *collector) push(r *record) bool {
 	if r.ev != nil {
 		c.events = append(c.events, r.ev)
 	} else {
-		c.rows = append(c.rows, r)
+		c.rows = append(c.rows, *r)
 	}
 	return true
 }
@@ -193,7 +195,11 @@ func (res *Result) Table() ([]string, [][]string) {
 	for r, row := range res.Rows {
 		cells := make([]string, len(idx))
 		for j, i := range idx {
-			cells[j] = row[i].Text(", ")
+			if v := row[i]; v.Kind == String && v.Str == "" {
+				cells[j] = `""` // present but empty (the null sender), not absent
+			} else {
+				cells[j] = v.Text(", ")
+			}
 		}
 		rows[r] = cells
 	}

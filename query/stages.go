@@ -7,10 +7,11 @@ import (
 )
 
 // stage is one step of a running query. push hands it a record and reports
-// whether the stage wants more; done signals the end of the input, and the
-// stage flushes what it holds downstream before passing done on.
+// whether the stage wants more; the record is only valid during the call (a
+// stage that keeps it copies it). done signals the end of the input, and
+// the stage flushes what it holds downstream before passing done on.
 type stage interface {
-	push(r record) bool
+	push(r *record) bool
 	done()
 }
 
@@ -21,8 +22,8 @@ type filterStage struct {
 	next stage
 }
 
-func (f *filterStage) push(r record) bool {
-	if f.pred(&r) {
+func (f *filterStage) push(r *record) bool {
+	if f.pred(r) {
 		return f.next.push(r)
 	}
 	return true
@@ -37,7 +38,7 @@ type headStage struct {
 	next    stage
 }
 
-func (h *headStage) push(r record) bool {
+func (h *headStage) push(r *record) bool {
 	if h.seen >= h.n {
 		return false
 	}
@@ -58,15 +59,15 @@ type tailStage struct {
 	next stage
 }
 
-func (t *tailStage) push(r record) bool {
+func (t *tailStage) push(r *record) bool {
 	if t.n == 0 {
 		return true
 	}
 	if len(t.ring) < t.n {
-		t.ring = append(t.ring, r)
+		t.ring = append(t.ring, *r)
 		return true
 	}
-	t.ring[t.pos] = r
+	t.ring[t.pos] = *r
 	t.pos = (t.pos + 1) % t.n
 	t.full = true
 	return true
@@ -80,7 +81,7 @@ func (t *tailStage) done() {
 		if !t.full {
 			idx = k - i
 		}
-		if !t.next.push(t.ring[idx]) {
+		if !t.next.push(&t.ring[idx]) {
 			return
 		}
 	}
@@ -108,8 +109,8 @@ type sortStage struct {
 	next  stage
 }
 
-func (s *sortStage) push(r record) bool {
-	it := sortItem{r: r, keys: make([]Value, len(s.keys))}
+func (s *sortStage) push(r *record) bool {
+	it := sortItem{r: *r, keys: make([]Value, len(s.keys))}
 	for i, k := range s.keys {
 		v := r.cell(k.ref)
 		if v.Kind == Multi && len(v.List) > 0 {
@@ -150,8 +151,8 @@ func (s *sortStage) done() {
 	if s.limit > 0 && len(s.items) > s.limit {
 		s.items = s.items[:s.limit]
 	}
-	for _, it := range s.items {
-		if !s.next.push(it.r) {
+	for i := range s.items {
+		if !s.next.push(&s.items[i].r) {
 			return
 		}
 	}
@@ -209,7 +210,7 @@ type dedupStage struct {
 	next        stage
 }
 
-func (d *dedupStage) push(r record) bool {
+func (d *dedupStage) push(r *record) bool {
 	d.key = d.key[:0]
 	for _, f := range d.refs {
 		v := r.cell(f)
@@ -255,7 +256,7 @@ type reshapeStage struct {
 	next stage
 }
 
-func (s *reshapeStage) push(r record) bool {
+func (s *reshapeStage) push(r *record) bool {
 	if r.ev != nil {
 		return s.next.push(r)
 	}
@@ -267,7 +268,7 @@ func (s *reshapeStage) push(r record) bool {
 	for i, j := range s.from {
 		row[i] = r.row[j]
 	}
-	return s.next.push(record{row: row, hdr: s.out})
+	return s.next.push(&record{row: row, hdr: s.out})
 }
 
 func (s *reshapeStage) done() { s.next.done() }

@@ -158,7 +158,7 @@ func (t *timechartStage) seriesFor(v Value) *tcSeries {
 	return s
 }
 
-func (t *timechartStage) push(r record) bool {
+func (t *timechartStage) push(r *record) bool {
 	ts, ok := r.time()
 	if !ok {
 		return true
@@ -173,7 +173,7 @@ func (t *timechartStage) push(r record) bool {
 	}
 	b := t.span.bucket(ts)
 	if t.by == nil {
-		t.scratch = feed(t.aggs, t.states(t.seriesFor(Value{}), b), &r, t.scratch)
+		t.scratch = feed(t.aggs, t.states(t.seriesFor(Value{}), b), r, t.scratch)
 		return true
 	}
 	t.vals = r.values(t.by, t.vals[:0])
@@ -184,7 +184,7 @@ func (t *timechartStage) push(r record) bool {
 		if t.null == nil {
 			t.null = &tcSeries{null: true, buckets: map[int64][]aggState{}}
 		}
-		t.scratch = feed(t.aggs, t.states(t.null, b), &r, t.scratch)
+		t.scratch = feed(t.aggs, t.states(t.null, b), r, t.scratch)
 		return true
 	}
 	for i, v := range t.vals {
@@ -195,7 +195,7 @@ func (t *timechartStage) push(r record) bool {
 			}
 		}
 		if !dup {
-			t.scratch = feed(t.aggs, t.states(t.seriesFor(v), b), &r, t.scratch)
+			t.scratch = feed(t.aggs, t.states(t.seriesFor(v), b), r, t.scratch)
 		}
 	}
 	return true
@@ -329,7 +329,7 @@ func (t *timechartStage) done() {
 				}
 			}
 		}
-		return t.next.push(record{row: row, hdr: hdr})
+		return t.next.push(&record{row: row, hdr: hdr})
 	}
 	// Empty buckets are filled between the first and the last event, unless
 	// a stray timestamp makes that range absurdly long.
