@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detect-dev/detect/internal/corpustest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
@@ -1066,7 +1067,7 @@ func FuzzParse(f *testing.F) {
 	}
 	// Real lines too, when the corpus is there: every line of the small
 	// files and a sample of the production log.
-	if dir, err := filepath.Abs(filepath.Join(corpusRel, "postfix")); err == nil {
+	if dir, err := filepath.Abs(filepath.Join(corpustest.Root(), "postfix")); err == nil {
 		if _, err := os.Stat(dir); err == nil {
 			for _, cf := range corpusFiles(f, dir) {
 				rc, err := openCorpus(filepath.Join(dir, cf.path))
