@@ -13,6 +13,7 @@ import (
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
 	_ "github.com/detect-dev/detect/normalize/postfix"
 	_ "github.com/detect-dev/detect/normalize/sendmail"
+	_ "github.com/detect-dev/detect/normalize/zeek"
 )
 
 // Exit codes (DESIGN.md section 6).
