@@ -190,6 +190,9 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 		}
 		return normalize.NotUnderstood
 	case '{':
+		if bannerOnlyJSON(text) {
+			return p.ignore(catNoTransaction)
+		}
 		r, ok := decodeJSON(text)
 		if !ok {
 			return normalize.NotUnderstood
@@ -206,6 +209,26 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 		return normalize.NotUnderstood
 	}
 	return p.record(&r, src, emit)
+}
+
+// bannerOnlyJSON recognizes, without decoding, the JSON smtp records that
+// hold no transaction: no recipients, and a last reply that is not a
+// refusal (usually the 220 banner). Scanners make most of the records of
+// an exposed server's smtp.log, and JSON decoding is the parser's slowest
+// step. Records of another shape take the decoding path.
+func bannerOnlyJSON(s string) bool {
+	if !strings.HasPrefix(s, `{"_path":"smtp",`) || strings.Contains(s, `"rcptto"`) {
+		return false
+	}
+	i := strings.Index(s, `"last_reply":"`)
+	if i < 0 {
+		return false
+	}
+	c := byte(0)
+	if j := i + len(`"last_reply":"`); j < len(s) {
+		c = s[j]
+	}
+	return c == '2' || c == '3'
 }
 
 // isBlank reports whether a line is empty or holds only white space.
