@@ -84,21 +84,34 @@ func testsuiteLines(s string) (string, bool) {
 	return s, true
 }
 
-// corpusFiles lists the small corpus files, each with its not-understood
-// count explained.
+// corpusFiles lists the small corpus files. Every line of them is placed
+// (notUnderstood 0 throughout); what each holds:
 func corpusFiles() []corpusFile {
 	return []corpusFile{
-		// All 6 lines understood (authenticator failures, one reject).
+		// 6 lines: authenticator failures (535, set_id=) and one RCPT
+		// reject, all events.
 		{name: "crowdsec-exim-bf", path: "crowdsec-hub/exim-bf/exim-bf.log", extract: plainLines},
-		// All 12 understood or ignored (rejects, auth failures, the
-		// "temporarily rejected connection" of a ratelimit ACL).
+		// 12 lines: RCPT rejects, auth failures, the "temporarily rejected
+		// connection" of a ratelimit ACL (events), and one "sender verify
+		// fail" note that the following reject repeats (ignored).
 		{name: "crowdsec-exim-logs", path: "crowdsec-hub/exim-logs/exim-logs.log", extract: plainLines},
+		// 8 lines (the blank one is skipped): the same kinds, with three
+		// verify notes (ignored).
 		{name: "crowdsec-exim-spam", path: "crowdsec-hub/exim-spam/exim-spam.log", extract: plainLines},
-		// The same events as exim-logs, syslog-wrapped; the bare version
-		// tells the year.
+		// The events of exim-logs, syslog-wrapped ("Jun 29 16:04:19 server
+		// exim[1234]: ..."); the bare version tells the year.
 		{name: "crowdsec-exim-syslog-logs", path: "crowdsec-hub/exim-syslog-logs/exim-logs.log", year: 2022, extract: plainLines},
+		// 51 lines: auth failures (also with a "host exim[pid]:" syslog-ng
+		// prefix and a journal export), rejects, and the noise fail2ban
+		// matches in its aggressive mode: SMTP protocol and
+		// synchronization errors, dropped calls, no MAIL, DNS warnings,
+		// verify notes (ignored, each in its category).
 		{name: "fail2ban-exim", path: "fail2ban/exim", extract: fail2banLines},
+		// 8 lines: local_scan and after-DATA rejects, and three sa-exim
+		// verdicts (filter events).
 		{name: "fail2ban-exim-spam", path: "fail2ban/exim-spam", extract: fail2banLines},
+		// 5 lines: two auth failures (events), SMTP connection and lost
+		// connection, a dropped call (ignored).
 		{name: "ossec-exim", path: "ossec-hids/exim.ini", extract: ossecLines},
 	}
 }
