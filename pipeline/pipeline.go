@@ -31,8 +31,8 @@ type Config struct {
 	// Format of the inputs: a registered name, or "" / "auto" to sniff each
 	// input's first line (falling back to DefaultFormat).
 	Format string
-	// DefaultFormat is used when sniffing cannot tell; "postfix" if empty.
-	// Blank lines before the first text line are counted as ignored.
+	// DefaultFormat is used when sniffing cannot tell. When empty, such a
+	// file is skipped and listed in Stats.Skipped.
 	DefaultFormat string
 	// Parser options (year inference, clock). ModTime is set per file.
 	Parser normalize.Options
@@ -62,6 +62,18 @@ type Sample struct {
 	Text string
 }
 
+// Skipped is an input that was not parsed because its format is unknown.
+type Skipped struct {
+	File      string
+	Reason    string
+	FirstLine string
+}
+
+// sniffLines is how many non-blank lines --format auto reads looking for a
+// line that names the format (a mail.log may open with other programs'
+// lines) before it gives up on a file.
+const sniffLines = 32
+
 // Stats accounts for a run.
 type Stats struct {
 	Files         int
@@ -73,6 +85,8 @@ type Stats struct {
 	Ignored       int64
 	NotUnderstood int64
 	Truncated     int // over-long lines cut to the scanner's maximum
+	Skipped       []Skipped
+	SkippedLines  int64 // lines read from skipped files (Lines counts them too)
 	Events        int64
 	Alerts        int64
 	AlertsByRule  map[string]int // rule id -> alerts
@@ -237,9 +251,38 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 			return err
 		}
 		st.Files++
-		// The parser is chosen at the first non-blank line, so --format auto
-		// can sniff it without a second read of the input.
+		// With --format auto the parser is chosen by sniffing the first
+		// non-blank lines (held back, then replayed), so the input is read
+		// once. A file no line of which names a format is skipped and
+		// reported, not parsed as garbage by a guessed parser.
 		var p normalize.Parser
+		var held []schema.Line
+		auto := cfg.Format == "" || cfg.Format == "auto"
+		feed := func(line schema.Line) {
+			switch p.Parse(line, emit) {
+			case normalize.Understood:
+				st.Understood++
+			case normalize.Ignored:
+				st.Ignored++
+			default:
+				st.NotUnderstood++
+				if len(st.Samples) < cfg.Samples {
+					st.Samples = append(st.Samples, Sample{File: line.File, Line: line.Number, Text: line.Text})
+				}
+			}
+		}
+		choose := func(format string) error {
+			var err error
+			if p, err = parserFor(cfg, parsers, format, in); err != nil {
+				return err
+			}
+			st.Formats[format]++
+			for _, l := range held {
+				feed(l)
+			}
+			held = nil
+			return nil
+		}
 		sc := source.NewScanner(rc, in.Path)
 		for sc.Scan() {
 			line := sc.Line()
@@ -252,29 +295,24 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 			}
 			if p == nil {
 				format := cfg.Format
-				if format == "" || format == "auto" {
-					format = normalize.Sniff(line.Text)
-					if format == "" {
-						format = cfg.DefaultFormat
+				if auto {
+					held = append(held, line)
+					if format = normalize.Sniff(line.Text); format == "" {
+						if len(held) < sniffLines {
+							continue
+						}
+						break // not a format we know: skipped below
 					}
 				}
-				if p, err = parserFor(cfg, parsers, format, in); err != nil {
+				if err := choose(format); err != nil {
 					rc.Close()
 					return err
 				}
-				st.Formats[format]++
-			}
-			switch p.Parse(line, emit) {
-			case normalize.Understood:
-				st.Understood++
-			case normalize.Ignored:
-				st.Ignored++
-			default:
-				st.NotUnderstood++
-				if len(st.Samples) < cfg.Samples {
-					st.Samples = append(st.Samples, Sample{File: line.File, Line: line.Number, Text: line.Text})
+				if auto {
+					continue // the line was replayed from held
 				}
 			}
+			feed(line)
 			if st.Lines&1023 == 0 {
 				// Stop soon after Ctrl-C or a failed write downstream,
 				// not at the end of a multi-gigabyte file.
@@ -287,6 +325,18 @@ func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error 
 					st.StoredBytes = doneStored + sc.Bytes()
 					cfg.Progress(*st)
 				}
+			}
+		}
+		if p == nil && len(held) > 0 {
+			if cfg.DefaultFormat != "" {
+				if err := choose(cfg.DefaultFormat); err != nil {
+					rc.Close()
+					return err
+				}
+			} else {
+				st.SkippedLines += int64(len(held))
+				st.Skipped = append(st.Skipped, Skipped{File: in.Path, FirstLine: held[0].Text,
+					Reason: fmt.Sprintf("no known format in its first %d lines", len(held))})
 			}
 		}
 		st.Truncated += sc.Truncated()
@@ -331,9 +381,6 @@ func isBlank(s string) bool {
 // parserFor returns the run's parser for format, creating it on first use
 // and telling file-aware parsers that a new file starts.
 func parserFor(cfg *Config, parsers map[string]normalize.Parser, format string, in source.Input) (normalize.Parser, error) {
-	if format == "" {
-		format = "postfix"
-	}
 	p, ok := parsers[format]
 	if !ok {
 		opts := cfg.Parser

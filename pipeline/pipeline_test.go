@@ -196,3 +196,39 @@ func mustRules(t *testing.T, rule string) *engine.Ruleset {
 	}
 	return rs
 }
+
+func TestUnknownFormatIsSkippedAndReported(t *testing.T) {
+	var sizes []int64
+	var notes strings.Builder
+	for i := 0; i < 40; i++ {
+		notes.WriteString("# notes line " + strconv.Itoa(i) + "\n")
+	}
+	st, err := Run(context.Background(), Config{
+		Inputs:  []source.Input{{Path: "PROVENANCE.md"}, {Path: "short.txt"}, {Path: "late.log"}, {Path: "events"}},
+		OnEvent: func(e *schema.Event) error { sizes = append(sizes, e.Size); return nil },
+		Open: memOpen(map[string]string{
+			"PROVENANCE.md": notes.String(),
+			"short.txt":     "hello\n\nworld\n",
+			// The format shows only on the third line: the first two are
+			// held back and replayed, not lost.
+			"late.log": "noise one\nnoise two\n{\"size\":5}\n",
+			"events":   "{\"size\":7}\n",
+		}),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Skipped) != 2 || st.Skipped[0].File != "PROVENANCE.md" || st.Skipped[1].File != "short.txt" ||
+		st.Skipped[0].FirstLine != "# notes line 0" || !strings.Contains(st.Skipped[0].Reason, "first 32 lines") {
+		t.Fatalf("skipped: %+v", st.Skipped)
+	}
+	if st.SkippedLines != 32+2 {
+		t.Errorf("skipped lines %d", st.SkippedLines)
+	}
+	if len(sizes) != 2 || sizes[0] != 5 || sizes[1] != 7 || st.NotUnderstood != 2 {
+		t.Errorf("sizes %v, not understood %d", sizes, st.NotUnderstood)
+	}
+	if got := st.Understood + st.Ignored + st.NotUnderstood + st.SkippedLines; got != st.Lines {
+		t.Errorf("lines do not add up: %d accounted, %d read", got, st.Lines)
+	}
+}

@@ -183,8 +183,8 @@ func runLogged(c *cli.Context, e *env, cfg pipeline.Config, rs *engine.Ruleset, 
 	if runErr != nil {
 		return st, failf(exitUsage, "%w", runErr)
 	}
-	if c.Bool("strict") && st.NotUnderstood > 0 {
-		return st, failf(exitUsage, "--strict: %d line(s) not understood", st.NotUnderstood)
+	if c.Bool("strict") && (st.NotUnderstood > 0 || len(st.Skipped) > 0) {
+		return st, failf(exitUsage, "--strict: %d line(s) not understood, %d file(s) of unknown format", st.NotUnderstood, len(st.Skipped))
 	}
 	return st, nil
 }

@@ -24,8 +24,26 @@ func writeSummary(w io.Writer, st pipeline.Stats, rs *engine.Ruleset) {
 	fmt.Fprintf(w, "detect: read %s, %s (%s) in %s, %s lines/s\n",
 		plural(int64(st.Files), "file"), plural(st.Lines, "line"), bytesHuman(st.Bytes),
 		st.Elapsed.Round(time.Millisecond), human(int64(st.LinesPerSecond())))
-	fmt.Fprintf(w, "  lines: %d understood, %d ignored (known noise), %d not understood\n",
+	fmt.Fprintf(w, "  lines: %d understood, %d ignored (known noise), %d not understood",
 		st.Understood, st.Ignored, st.NotUnderstood)
+	if st.SkippedLines > 0 {
+		fmt.Fprintf(w, ", %d in skipped files", st.SkippedLines)
+	}
+	fmt.Fprintln(w)
+	if len(st.Skipped) > 0 {
+		fmt.Fprintf(w, "  skipped %s of unknown format (name one with --format):\n", plural(int64(len(st.Skipped)), "file"))
+		for i, sk := range st.Skipped {
+			if i == 10 {
+				fmt.Fprintf(w, "    ... and %d more\n", len(st.Skipped)-10)
+				break
+			}
+			first := sk.FirstLine
+			if r := []rune(first); len(r) > 80 {
+				first = string(r[:79]) + "…"
+			}
+			fmt.Fprintf(w, "    %s: %s; first line: %s\n", sk.File, sk.Reason, first)
+		}
+	}
 	if st.Truncated > 0 {
 		fmt.Fprintf(w, "  %s longer than the maximum were truncated\n", plural(int64(st.Truncated), "line"))
 	}
