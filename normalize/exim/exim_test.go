@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detect-dev/detect/internal/corpustest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
@@ -519,7 +520,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	if dir, err := filepath.Abs(filepath.Join(corpusRel, "exim")); err == nil {
+	if dir, err := filepath.Abs(filepath.Join(corpustest.Root(), "exim")); err == nil {
 		if _, err := os.Stat(dir); err == nil {
 			for _, cf := range corpusFiles() {
 				addLines(f, filepath.Join(dir, cf.path), cf.extract, 1)

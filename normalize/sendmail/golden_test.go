@@ -14,27 +14,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detect-dev/detect/internal/corpustest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the corpus")
 
-// corpusRel is the shared corpus seen from this package directory: the
-// repository's sibling "shared" directory.
-const corpusRel = "../../../shared/corpus"
-
 // corpusDir returns the Sendmail corpus or skips the test without it.
 func corpusDir(tb testing.TB) string {
 	tb.Helper()
-	dir, err := filepath.Abs(filepath.Join(corpusRel, "sendmail"))
-	if err != nil {
-		tb.Fatalf("corpus path: %v", err)
-	}
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("corpus not found at %s: tests against real logs need the shared corpus", dir)
-	}
-	return dir
+	return corpustest.Dir(tb, "sendmail")
 }
 
 // goldenNow pins the clock so that syslog stamps without a known year come

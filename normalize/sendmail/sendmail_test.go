@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detect-dev/detect/internal/corpustest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
@@ -332,7 +333,7 @@ func FuzzParse(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	if dir, err := filepath.Abs(filepath.Join(corpusRel, "sendmail")); err == nil {
+	if dir, err := filepath.Abs(filepath.Join(corpustest.Root(), "sendmail")); err == nil {
 		if _, err := os.Stat(dir); err == nil {
 			for _, cf := range corpusFiles() {
 				fh, err := os.Open(filepath.Join(dir, cf.path))

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/detect-dev/detect/internal/corpustest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
@@ -341,7 +342,7 @@ func FuzzParse(f *testing.F) {
 	f.Add(`{"ts":-1,"fuid":"F","total_bytes":-5}`)
 	f.Add(tsv("#fields", "ts", "fuid", "source", "filename") + "\n" + tsv("1.5", "Fx", "SMTP", `\x`))
 	f.Add("uid\tfuid\tsource\n\t\t")
-	if dir, err := filepath.Abs(filepath.Join(corpusRel, "zeek")); err == nil {
+	if dir, err := filepath.Abs(filepath.Join(corpustest.Root(), "zeek")); err == nil {
 		if _, err := os.Stat(dir); err == nil {
 			for i, cf := range corpusFiles(f, dir) {
 				fh, err := os.Open(filepath.Join(dir, cf.path))
