@@ -168,14 +168,10 @@ func (rs *Ruleset) Problems() []string {
 // RegoTests runs the OPA unit tests (*_test.rego) of the loaded trees
 // against the Rego rules that compiled, with the same data.config.
 func (rs *Ruleset) RegoTests(ctx context.Context) []rego.TestResult {
-	if len(rs.regoTests) == 0 {
+	if len(rs.regoTests) == 0 || rs.rego == nil {
 		return nil
 	}
-	set := rs.rego
-	if set == nil {
-		set, _ = rego.Compile(nil, nil, rego.Options{})
-	}
-	return set.RunTests(ctx, rs.regoTests)
+	return rs.rego.RunTests(ctx, rs.regoTests)
 }
 
 // Describe makes an alert message for rules that carry none (Sigma has no
@@ -375,9 +371,7 @@ func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
 	if err != nil {
 		errs = append(errs, flatten(err)...)
 	}
-	if len(set.Rules()) > 0 {
-		rs.rego = set
-	}
+	rs.rego = set // also when it has no rules: its data serves the tests
 	for _, rr := range set.Rules() {
 		rs.rules = append(rs.rules, fromRego(rr, set))
 	}
