@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -223,20 +224,26 @@ func (c *compiler) likeFunc(subject, pat eexpr) evaluator {
 			return boolValue(anyPair(s(r), Str(""), func(a, _ Value) bool { return re.MatchString(a.Text("\n")) }))
 		}
 	}
+	// A pattern taken from a field: compiled per distinct pattern, cached
+	// (a Query may run in several goroutines, hence the lock).
 	p := c.compileEval(pat)
+	var mu sync.Mutex
 	cache := map[string]*regexp.Regexp{}
 	return func(r *record) Value {
 		pv := p(r)
 		if pv.Kind == Null {
 			return boolValue(false)
 		}
-		re, ok := cache[pv.Text("\n")]
+		text := pv.Text("\n")
+		mu.Lock()
+		re, ok := cache[text]
 		if !ok {
-			re = likeRegexp(pv.Text("\n"))
+			re = likeRegexp(text)
 			if len(cache) < 1000 {
-				cache[pv.Text("\n")] = re
+				cache[text] = re
 			}
 		}
+		mu.Unlock()
 		return boolValue(anyPair(s(r), Str(""), func(a, _ Value) bool { return re.MatchString(a.Text("\n")) }))
 	}
 }

@@ -14,6 +14,10 @@ type Query struct {
 	ignored []string
 	stages  []func(next stage) stage
 	out     outputSpec
+	// filters: the search and where predicates, in order; onlyFilters
+	// when the query has no other command (see Matches).
+	filters     []predicate
+	onlyFilters bool
 }
 
 // outputSpec says how the final records become result rows.
@@ -46,6 +50,47 @@ func Parse(src string) (*Query, error) {
 		return nil, err
 	}
 	return q, nil
+}
+
+// ParseRows parses a query that runs over result rows with the given
+// columns (see Apply), e.g. "sort -count | head 10" over the rows of a
+// stats query.
+func ParseRows(src string, columns []string) (*Query, error) {
+	ast, err := parse(src)
+	if err != nil {
+		return nil, err
+	}
+	c := &compiler{src: src, sc: scope{cols: append([]string{}, columns...)}}
+	return c.compile(ast)
+}
+
+// Apply runs q over the rows of an earlier result (q from ParseRows, with
+// that result's columns) and returns the new rows.
+func (q *Query) Apply(in *Result) *Result {
+	run := q.Start()
+	hdr := newHeader(in.Columns)
+	for _, row := range in.Rows {
+		run.cur = record{row: row, hdr: hdr}
+		if !run.head.push(&run.cur) {
+			break
+		}
+	}
+	return run.Result()
+}
+
+// Matches reports whether e passes a query made only of search and where
+// commands; it is false for any other query. Safe for concurrent use.
+func (q *Query) Matches(e *schema.Event) bool {
+	if !q.onlyFilters {
+		return false
+	}
+	r := record{ev: e}
+	for _, p := range q.filters {
+		if !p(&r) {
+			return false
+		}
+	}
+	return true
 }
 
 // MustParse is Parse for queries known to be valid (the report's); it
@@ -87,10 +132,12 @@ func newEventScope() scope {
 }
 
 type compiler struct {
-	src     string
-	sc      scope
-	stages  []func(stage) stage
-	ignored []string
+	src         string
+	sc          scope
+	stages      []func(stage) stage
+	ignored     []string
+	filters     []predicate
+	otherStages bool
 }
 
 func (c *compiler) failSpan(s span, format string, args ...any) {
@@ -113,7 +160,8 @@ func (c *compiler) compile(ast *pipelineAST) (q *Query, err error) {
 		}
 		c.command(cmd)
 	}
-	q = &Query{src: c.src, ignored: c.ignored, stages: c.stages}
+	q = &Query{src: c.src, ignored: c.ignored, stages: c.stages, filters: c.filters,
+		onlyFilters: !c.otherStages && c.sc.events && c.sc.proj == nil && len(c.sc.display) == 0}
 	q.out.events = c.sc.events
 	q.out.timechart = c.sc.timechart
 	if c.sc.events {
@@ -259,17 +307,25 @@ func (c *compiler) visible() ([]projCol, bool) {
 
 func (c *compiler) add(s func(stage) stage) { c.stages = append(c.stages, s) }
 
+func (c *compiler) filter(p predicate) {
+	c.filters = append(c.filters, p)
+	c.stages = append(c.stages, func(next stage) stage { return &filterStage{pred: p, next: next} })
+}
+
 func (c *compiler) command(cmd command) {
+	switch cmd.(type) {
+	case *searchCmd, *whereCmd:
+	default:
+		c.otherStages = true
+	}
 	switch x := cmd.(type) {
 	case *searchCmd:
 		if x.expr == nil {
 			return
 		}
-		p := c.compileSearch(x.expr)
-		c.add(func(next stage) stage { return &filterStage{pred: p, next: next} })
+		c.filter(c.compileSearch(x.expr))
 	case *whereCmd:
-		p := c.compileWhere(x.expr)
-		c.add(func(next stage) stage { return &filterStage{pred: p, next: next} })
+		c.filter(c.compileWhere(x.expr))
 	case *topCmd:
 		c.top(x)
 	case *statsCmd:

@@ -217,27 +217,8 @@ func (res *Result) WriteJSON(w io.Writer) error {
 		return bw.Flush()
 	}
 	bw.WriteString("[\n")
-	for i, row := range res.Rows {
-		buf = buf[:0]
-		if res.Raw {
-			buf = res.Events[i].AppendJSON(buf)
-		} else {
-			buf = append(buf, '{')
-			first := true
-			for j, v := range row {
-				if v.Kind == Null {
-					continue
-				}
-				if !first {
-					buf = append(buf, ',')
-				}
-				first = false
-				buf = schema.AppendJSONString(buf, res.Columns[j])
-				buf = append(buf, ':')
-				buf = v.AppendJSON(buf)
-			}
-			buf = append(buf, '}')
-		}
+	for i := range res.Rows {
+		buf = res.AppendRowJSON(buf[:0], i)
 		if i < len(res.Rows)-1 {
 			buf = append(buf, ',')
 		}
@@ -248,6 +229,29 @@ func (res *Result) WriteJSON(w io.Writer) error {
 	}
 	bw.WriteString("]\n")
 	return bw.Flush()
+}
+
+// AppendRowJSON appends row i as a JSON object keyed by column name,
+// absent cells left out (plain events as `detect normalize` writes them).
+func (res *Result) AppendRowJSON(dst []byte, i int) []byte {
+	if res.Raw {
+		return res.Events[i].AppendJSON(dst)
+	}
+	dst = append(dst, '{')
+	first := true
+	for j, v := range res.Rows[i] {
+		if v.Kind == Null {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = schema.AppendJSONString(dst, res.Columns[j])
+		dst = append(dst, ':')
+		dst = v.AppendJSON(dst)
+	}
+	return append(dst, '}')
 }
 
 // WriteCSV writes a header line and one line per row. Several values share

@@ -363,3 +363,31 @@ func TestResultTableAndChart(t *testing.T) {
 type bytesWriter struct{ b *[]byte }
 
 func (w *bytesWriter) Write(p []byte) (int, error) { *w.b = append(*w.b, p...); return len(p), nil }
+
+func TestApplyAndMatches(t *testing.T) {
+	events := loadEvents(t, "testdata/smtp.jsonl")
+	base := runQuery(t, "stats count by host", events)
+	q, err := ParseRows("sort -count | head 2", base.Columns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rowsText(q.Apply(base)); got != "host|count\nmx1|5\nmx2|3" {
+		t.Errorf("Apply:\n%s", got)
+	}
+	if _, err := ParseRows("sort -cnt", base.Columns); err == nil || !strings.Contains(err.Error(), `unknown column "cnt"`) {
+		t.Errorf("ParseRows checks columns: %v", err)
+	}
+	m := MustParse(`action=delivered NOT host=mx1 | where size > 1000`)
+	n := 0
+	for _, e := range events {
+		if m.Matches(e) {
+			n++
+		}
+	}
+	if n != 3 { // J3 J5 J8; J11 and J12 (no host) have size 1000, not > 1000
+		t.Errorf("Matches: %d, want 3", n)
+	}
+	if MustParse("stats count").Matches(events[0]) || MustParse("head 1").Matches(events[0]) {
+		t.Error("Matches is true for a query that is not a filter")
+	}
+}

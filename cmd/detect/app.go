@@ -54,6 +54,7 @@ Quick start:
 			rulesCommand(e),
 			diffCommand(e),
 			queryCommand(e),
+			reportCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
