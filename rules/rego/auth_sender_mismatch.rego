@@ -22,6 +22,10 @@ auth_domain := lower(parts[count(parts) - 1]) if {
 	count(parts) > 1
 }
 
+default exempt_users := []
+
+exempt_users := data.config.auth_sender_mismatch.exempt_users
+
 default client := "a client"
 
 client := input.src_ip
@@ -42,6 +46,6 @@ alert contains {
 	auth_domain != sender_domain
 	not endswith(sender_domain, concat("", [".", auth_domain])) # a subdomain of the login's
 	not endswith(auth_domain, concat("", [".", sender_domain])) # or the other way round
-	not lower(input.auth_user) in object.get(data.config, ["auth_sender_mismatch", "exempt_users"], [])
+	not lower(input.auth_user) in exempt_users
 	not content_filter_hop
 }

@@ -26,9 +26,15 @@ inbound if {
 	not from_local_network
 }
 
-from_local_network if {
-	count(net.cidr_contains_matches(object.get(data.config, "local_networks", []), input.src_ip)) > 0
-}
+default local_domains := []
+
+local_domains := data.config.local_domains
+
+default local_networks := []
+
+local_networks := data.config.local_networks
+
+from_local_network if count(net.cidr_contains_matches(local_networks, input.src_ip)) > 0
 
 # content_filter_hop: the message on its way to a content filter on this
 # host. The real delivery that follows carries the same facts: alert once,
@@ -40,7 +46,7 @@ alert contains {
 	"client": input.src_ip,
 } if {
 	input.event_type == "delivery"
-	input.sender_domain in object.get(data.config, "local_domains", [])
+	input.sender_domain in local_domains
 	not input.auth_user
 	inbound
 	not content_filter_hop

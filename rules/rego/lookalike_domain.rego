@@ -20,12 +20,19 @@ package detect.rules.lookalike_domain
 
 # protected maps each protected domain to the largest distance at which
 # another domain counts as its lookalike.
-protected := object.union(
-	{d: local_distance | some d in object.get(data.config, "local_domains", [])},
-	object.get(data.config, "protected_domains", {}),
-)
+protected := object.union({d: local_distance | some d in local_domains}, protected_domains)
 
-local_distance := object.get(data.config, ["lookalike_domain", "local_domain_distance"], 2)
+default protected_domains := {}
+
+protected_domains := data.config.protected_domains
+
+default local_domains := []
+
+local_domains := data.config.local_domains
+
+default local_distance := 2
+
+local_distance := data.config.lookalike_domain.local_domain_distance
 
 # candidates are the sender domain and its last two labels (the domain
 # a phisher registers: login.paypa1.com -> paypa1.com).

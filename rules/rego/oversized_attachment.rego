@@ -18,9 +18,9 @@
 #   requires: [attachments]
 package detect.rules.oversized_attachment
 
-default_max_bytes := 10000000
+default max_bytes := 10000000
 
-max_bytes := object.get(data.config, ["oversized_attachment", "max_bytes"], default_max_bytes)
+max_bytes := data.config.oversized_attachment.max_bytes
 
 # content_filter_hop: the message on its way to a content filter on this
 # host, or the filter's verdict. The real delivery that follows carries the
