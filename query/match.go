@@ -37,9 +37,11 @@ func isASCII(s string) bool {
 	return true
 }
 
-// match reports whether s matches the whole pattern, ignoring case.
+// match reports whether s matches the whole pattern, ignoring case. An
+// ASCII pattern folds ASCII letters only (bytes of other characters never
+// equal an ASCII pattern byte), so s needs no conversion.
 func (p *pattern) match(s string) bool {
-	if !p.ascii || !isASCII(s) {
+	if !p.ascii {
 		s = strings.ToLower(s)
 		if !p.star {
 			return s == p.lower

@@ -138,6 +138,7 @@ type compiler struct {
 	ignored     []string
 	filters     []predicate
 	otherStages bool
+	lastSort    *int // the limit of a sort just compiled (for sort | head)
 }
 
 func (c *compiler) failSpan(s span, format string, args ...any) {
@@ -313,6 +314,8 @@ func (c *compiler) filter(p predicate) {
 }
 
 func (c *compiler) command(cmd command) {
+	prevSort := c.lastSort
+	c.lastSort = nil
 	switch cmd.(type) {
 	case *searchCmd, *whereCmd:
 	default:
@@ -337,9 +340,15 @@ func (c *compiler) command(cmd command) {
 		for i, k := range x.keys {
 			keys[i] = sortKeyC{ref: c.resolve(k.field), desc: k.desc, mode: k.mode}
 		}
-		limit := x.limit
-		c.add(func(next stage) stage { return &sortStage{keys: keys, limit: limit, next: next} })
+		limit := &x.limit
+		c.lastSort = limit
+		c.add(func(next stage) stage { return &sortStage{keys: keys, limit: *limit, next: next} })
 	case *headCmd:
+		// sort | head N keeps only N: the sort needs no more (the usual
+		// top-N query then runs in n log N).
+		if prevSort != nil && x.n > 0 && (*prevSort == 0 || x.n < *prevSort) {
+			*prevSort = x.n
+		}
 		n := x.n
 		c.add(func(next stage) stage { return &headStage{n: n, next: next} })
 	case *tailCmd:

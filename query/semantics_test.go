@@ -1,6 +1,7 @@
 package query
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -389,5 +390,34 @@ func TestApplyAndMatches(t *testing.T) {
 	}
 	if MustParse("stats count").Matches(events[0]) || MustParse("head 1").Matches(events[0]) {
 		t.Error("Matches is true for a query that is not a filter")
+	}
+}
+
+func TestSortHeadFusion(t *testing.T) {
+	q := MustParse("sort -size | head 2 | table size")
+	if st := q.Start().head.(*sortStage); st.limit != 2 {
+		t.Errorf("sort | head 2: sort limit %d", st.limit)
+	}
+	q = MustParse("sort 0 size | head 5")
+	if st := q.Start().head.(*sortStage); st.limit != 5 {
+		t.Errorf("sort 0 | head 5: sort limit %d", st.limit)
+	}
+	q = MustParse("sort 3 size | head 5")
+	if st := q.Start().head.(*sortStage); st.limit != 3 {
+		t.Errorf("sort 3 | head 5: sort limit %d", st.limit)
+	}
+	q = MustParse("sort size | where size > 1 | head 5")
+	if st := q.Start().head.(*sortStage); st.limit != 10000 {
+		t.Errorf("sort | where | head: sort limit %d", st.limit)
+	}
+	// The heap keeps the same rows as a full sort, ties in input order.
+	events := loadEvents(t, "testdata/smtp.jsonl")
+	for _, n := range []int{1, 2, 3, 5, 12} {
+		full := runQuery(t, "sort 0 size, host | table size host _time", events)
+		top := runQuery(t, fmt.Sprintf("sort %d size, host | table size host _time", n), events)
+		want := &Result{Columns: full.Columns, Rows: full.Rows[:n]}
+		if rowsText(top) != rowsText(want) {
+			t.Errorf("sort %d:\n%s\nwant\n%s", n, rowsText(top), rowsText(want))
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"container/heap"
 	"net/netip"
 	"sort"
 	"strings"
@@ -98,37 +99,67 @@ type sortKeyC struct {
 type sortItem struct {
 	r    record
 	keys []Value
+	ord  []orderKey // keys prepared for auto mode
+	seq  int        // arrival order: equal keys keep it
 }
 
 // sortStage keeps at most limit records (Splunk's sort keeps 10000 unless
-// told otherwise; 0 keeps all): memory is bounded by the limit.
+// told otherwise; 0 keeps all): with a limit, a heap holds the best ones
+// seen so far, so memory is bounded by the limit and time by n log limit.
 type sortStage struct {
 	keys  []sortKeyC
 	limit int
-	items []sortItem
+	items []*sortItem
+	seq   int
 	next  stage
 }
 
 func (s *sortStage) push(r *record) bool {
-	it := sortItem{r: *r, keys: make([]Value, len(s.keys))}
+	it := &sortItem{r: *r, keys: make([]Value, len(s.keys)), ord: make([]orderKey, len(s.keys)), seq: s.seq}
+	s.seq++
 	for i, k := range s.keys {
 		v := r.cell(k.ref)
 		if v.Kind == Multi && len(v.List) > 0 {
 			v = v.List[0]
 		}
 		it.keys[i] = v
+		if k.mode == "auto" {
+			it.ord[i] = makeOrderKey(v)
+		}
 	}
-	s.items = append(s.items, it)
-	if s.limit > 0 && len(s.items) >= 2*s.limit+1024 {
-		s.sort()
-		s.items = s.items[:s.limit]
+	switch {
+	case s.limit == 0:
+		s.items = append(s.items, it)
+	case len(s.items) < s.limit:
+		heap.Push((*worstFirst)(s), it)
+	case s.less(it, s.items[0]):
+		s.items[0] = it
+		heap.Fix((*worstFirst)(s), 0)
 	}
 	return true
 }
 
+// worstFirst is the sort's heap: the record that would come last on top.
+type worstFirst sortStage
+
+func (h *worstFirst) Len() int           { return len(h.items) }
+func (h *worstFirst) Less(i, j int) bool { return (*sortStage)(h).less(h.items[j], h.items[i]) }
+func (h *worstFirst) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *worstFirst) Push(x any)         { h.items = append(h.items, x.(*sortItem)) }
+func (h *worstFirst) Pop() any {
+	it := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return it
+}
+
 func (s *sortStage) less(a, b *sortItem) bool {
 	for i, k := range s.keys {
-		c := compareMode(a.keys[i], b.keys[i], k.mode)
+		var c int
+		if k.mode == "auto" {
+			c = a.ord[i].compare(&b.ord[i])
+		} else {
+			c = compareMode(a.keys[i], b.keys[i], k.mode)
+		}
 		if c == 0 {
 			continue
 		}
@@ -138,21 +169,14 @@ func (s *sortStage) less(a, b *sortItem) bool {
 		}
 		return c < 0
 	}
-	return false
-}
-
-func (s *sortStage) sort() {
-	sort.SliceStable(s.items, func(i, j int) bool { return s.less(&s.items[i], &s.items[j]) })
+	return a.seq < b.seq
 }
 
 func (s *sortStage) done() {
 	defer s.next.done()
-	s.sort()
-	if s.limit > 0 && len(s.items) > s.limit {
-		s.items = s.items[:s.limit]
-	}
-	for i := range s.items {
-		if !s.next.push(&s.items[i].r) {
+	sort.Slice(s.items, func(i, j int) bool { return s.less(s.items[i], s.items[j]) })
+	for _, it := range s.items {
+		if !s.next.push(&it.r) {
 			return
 		}
 	}

@@ -23,12 +23,13 @@
 //   - Percentages are of all recipient outcomes: delivered, deferred,
 //     bounced, rejected, quarantined and discarded.
 //
-// Builder is not safe for concurrent use; Report may be called once, after
-// the last Add.
+// Builder is not safe for concurrent use (it shares its queries between a
+// few goroutines of its own); Report may be called once, after the last Add.
 package report
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"time"
@@ -49,9 +50,9 @@ const (
 	// reject or warning, a quarantine or discard.
 	Outcome = `((event_type=delivery NOT ` + Handoff + `) OR event_type=reject OR action=quarantined OR action=discarded)`
 	// messageSearch selects the events a message is counted from; the
-	// builder keeps the first of each queue entry (the dedup below).
+	// builder keeps the first of each queue entry (as dedup host queue_id
+	// keepempty=true would).
 	messageSearch = `event_type=delivery NOT ` + Handoff
-	messageDedup  = messageSearch + ` | dedup host queue_id keepempty=true`
 )
 
 // DangerousExtensions are the attachment extensions listed as dangerous.
@@ -73,41 +74,102 @@ type Options struct {
 	Until time.Time // events at or after are left out (zero: no bound)
 	// Rules gives titles and levels to the alerts (optional).
 	Rules *engine.Ruleset
+	// Workers share the feeds between goroutines: 1 runs every query on
+	// the caller's goroutine; 0 means up to 3, as GOMAXPROCS allows.
+	Workers int
 }
 
-// feed says which events a query sees.
-type feed uint8
+// feed is a search shared by several tables: the builder runs it once per
+// event and hands the events that pass to the tables' queries.
+type feed struct {
+	name   string
+	search string // "" for every event
+	query  *query.Query
+	runs   []*query.Run
+	dedup  bool // keep the first event of each queue entry (host, queue_id)
+	cost   int
+}
 
-const (
-	allEvents feed = iota
-	messages       // the first non-hand-off delivery event of each queue entry
-)
+// feeds, in the order the builder tries them, with a rough cost used to
+// share them between workers.
+func feeds() []*feed {
+	return []*feed{
+		{name: "all", cost: 2},
+		{name: "handoff", search: Handoff, cost: 1},
+		{name: "outcome", search: Outcome, cost: 4},
+		{name: "delivered", search: "event_type=delivery action=delivered NOT " + Handoff, cost: 3},
+		{name: "messages", search: messageSearch, dedup: true, cost: 6},
+		{name: "rejected", search: "action=rejected", cost: 2},
+		{name: "deferred", search: "action=deferred", cost: 1},
+		{name: "bounced", search: "action=bounced", cost: 1},
+		{name: "warned", search: "action=warned", cost: 1},
+		{name: "authfail", search: "event_type=auth action=failed", cost: 1},
+	}
+}
 
-// tableSpec is one table of the report.
+// worker runs some of the feeds over batches of events.
+type worker struct {
+	feeds []*feed
+	seen  map[string]struct{} // queue entries already counted (dedup feeds)
+	key   []byte
+	in    chan []*schema.Event
+	done  chan struct{}
+}
+
+func (w *worker) add(e *schema.Event) {
+	for _, f := range w.feeds {
+		if f.query != nil && !f.query.Matches(e) {
+			continue
+		}
+		if f.dedup && e.QueueID != "" {
+			w.key = append(append(append(w.key[:0], e.Host...), 0), e.QueueID...)
+			if _, dup := w.seen[string(w.key)]; dup {
+				continue
+			}
+			w.seen[string(w.key)] = struct{}{}
+		}
+		for _, r := range f.runs {
+			r.Add(e)
+		}
+	}
+}
+
+func (w *worker) loop() {
+	defer close(w.done)
+	for batch := range w.in {
+		for _, e := range batch {
+			w.add(e)
+		}
+	}
+}
+
+// batchSize is how many events the builder hands its workers at a time.
+const batchSize = 512
+
+// tableSpec is one table of the report: its feed's search, then rest over
+// the events, then post over the rows.
 type tableSpec struct {
 	section string
 	id      string
 	title   string
-	feed    feed
-	base    string // event query
-	post    string // rows query over base's result ("" for none)
+	feed    string
+	rest    string // event query after the feed's search
+	post    string // rows query over rest's result ("" for none)
 	chart   bool   // a timechart to draw
 	hourly  bool   // an hourly timechart (text shows it only when short)
 }
 
 // Builder accumulates a report over a stream of events.
 type Builder struct {
-	opts     Options
-	specs    []tableSpec
-	runs     map[string]*query.Run // by feed and base query
-	msgRuns  []*query.Run
-	allRuns  []*query.Run
-	msgQuery *query.Query
-	seen     map[string]struct{}
-	key      []byte
-	alerts   map[string]int
-	events   int64
-	skipped  int64
+	opts    Options
+	specs   []tableSpec
+	feeds   []*feed
+	runs    map[string]*query.Run // by feed and rest
+	workers []*worker
+	batch   []*schema.Event
+	alerts  map[string]int
+	events  int64
+	skipped int64
 }
 
 func sections() []struct{ id, title string } {
@@ -124,43 +186,45 @@ func specs(n int) []tableSpec {
 	dangerous := strings.Join(DangerousExtensions, ", ")
 	return []tableSpec{
 		// Totals (rendered as one block, not as tables).
-		{section: "totals", id: "actions", base: "| stats count by action"},
-		{section: "totals", id: "handoffs", base: Handoff + " | stats count as handoffs"},
-		{section: "totals", id: "messages", feed: messages, base: "stats count as messages, sum(size) as bytes, dc(sender) as senders, dc(sender_domain) as sender_domains, dc(src_ip) as client_ips"},
-		{section: "totals", id: "deliveries", base: "event_type=delivery action=delivered NOT " + Handoff + " | stats count as delivered, sum(size) as bytes, dc(recipient) as recipients, dc(recipient_domain) as recipient_domains"},
-		{section: "totals", id: "deferred_messages", base: "action=deferred | stats dc(queue_id) as m by host | stats sum(m) as messages"},
-		{section: "totals", id: "range", base: "| stats count as events, min(_time) as first, max(_time) as last"},
+		{section: "totals", id: "actions", feed: "all", rest: "stats count by action"},
+		{section: "totals", id: "range", feed: "all", rest: "stats count as events, min(_time) as first, max(_time) as last"},
+		{section: "totals", id: "handoffs", feed: "handoff", rest: "stats count as handoffs"},
+		// The distinct senders, domains, client IPs and recipients are the
+		// rows of the by-field tables below (before their sort | head).
+		{section: "totals", id: "messages", feed: "messages", rest: "stats count as messages, sum(size) as bytes"},
+		{section: "totals", id: "deliveries", feed: "delivered", rest: "stats count as delivered, sum(size) as bytes"},
+		{section: "totals", id: "deferred_messages", feed: "deferred", rest: "stats dc(queue_id) as m by host | stats sum(m) as messages"},
 
-		{section: "traffic", id: "daily_by_action", title: "Per day by action", base: Outcome + " | timechart span=1d limit=0 count by action", chart: true},
-		{section: "traffic", id: "daily_by_host", title: "Per day by host", base: Outcome + " | timechart span=1d count by host", chart: true},
-		{section: "traffic", id: "hourly_by_action", title: "Per hour by action", base: Outcome + " | timechart span=1h limit=0 count by action", chart: true, hourly: true},
-		{section: "traffic", id: "hourly_by_host", title: "Per hour by host", base: Outcome + " | timechart span=1h count by host", chart: true, hourly: true},
+		{section: "traffic", id: "daily_by_action", title: "Per day by action", feed: "outcome", rest: "timechart span=1d limit=0 count by action", chart: true},
+		{section: "traffic", id: "daily_by_host", title: "Per day by host", feed: "outcome", rest: "timechart span=1d count by host", chart: true},
+		{section: "traffic", id: "hourly_by_action", title: "Per hour by action", feed: "outcome", rest: "timechart span=1h limit=0 count by action", chart: true, hourly: true},
+		{section: "traffic", id: "hourly_by_host", title: "Per hour by host", feed: "outcome", rest: "timechart span=1h count by host", chart: true, hourly: true},
 
-		{section: "top", id: "senders_by_messages", title: "Senders by messages", feed: messages, base: "stats count as messages, sum(size) as bytes by sender", post: top("sort -messages | head {N}")},
-		{section: "top", id: "senders_by_bytes", title: "Senders by bytes", feed: messages, base: "stats count as messages, sum(size) as bytes by sender", post: top("sort -bytes | head {N}")},
-		{section: "top", id: "sender_domains_by_messages", title: "Sending domains by messages", feed: messages, base: "stats count as messages, sum(size) as bytes by sender_domain", post: top("sort -messages | head {N}")},
-		{section: "top", id: "sender_domains_by_bytes", title: "Sending domains by bytes", feed: messages, base: "stats count as messages, sum(size) as bytes by sender_domain", post: top("sort -bytes | head {N}")},
-		{section: "top", id: "recipients_by_deliveries", title: "Recipients by deliveries", base: "event_type=delivery action=delivered NOT " + Handoff + " | stats count as deliveries, sum(size) as bytes by recipient", post: top("sort -deliveries | head {N}")},
-		{section: "top", id: "recipients_by_bytes", title: "Recipients by bytes", base: "event_type=delivery action=delivered NOT " + Handoff + " | stats count as deliveries, sum(size) as bytes by recipient", post: top("sort -bytes | head {N}")},
-		{section: "top", id: "recipient_domains_by_deliveries", title: "Receiving domains by deliveries", base: "event_type=delivery action=delivered NOT " + Handoff + " | stats count as deliveries, sum(size) as bytes by recipient_domain", post: top("sort -deliveries | head {N}")},
-		{section: "top", id: "recipient_domains_by_bytes", title: "Receiving domains by bytes", base: "event_type=delivery action=delivered NOT " + Handoff + " | stats count as deliveries, sum(size) as bytes by recipient_domain", post: top("sort -bytes | head {N}")},
-		{section: "top", id: "clients_by_messages", title: "Client IPs by messages", feed: messages, base: "stats count as messages, sum(size) as bytes by src_ip", post: top("sort -messages | head {N}")},
-		{section: "top", id: "clients_by_rejects", title: "Client IPs by rejects", base: top("action=rejected | top limit={N} src_ip")},
+		{section: "top", id: "senders_by_messages", title: "Senders by messages", feed: "messages", rest: "stats count as messages, sum(size) as bytes by sender", post: top("sort -messages | head {N}")},
+		{section: "top", id: "senders_by_bytes", title: "Senders by bytes", feed: "messages", rest: "stats count as messages, sum(size) as bytes by sender", post: top("sort -bytes | head {N}")},
+		{section: "top", id: "sender_domains_by_messages", title: "Sending domains by messages", feed: "messages", rest: "stats count as messages, sum(size) as bytes by sender_domain", post: top("sort -messages | head {N}")},
+		{section: "top", id: "sender_domains_by_bytes", title: "Sending domains by bytes", feed: "messages", rest: "stats count as messages, sum(size) as bytes by sender_domain", post: top("sort -bytes | head {N}")},
+		{section: "top", id: "recipients_by_deliveries", title: "Recipients by deliveries", feed: "delivered", rest: "stats count as deliveries, sum(size) as bytes by recipient", post: top("sort -deliveries | head {N}")},
+		{section: "top", id: "recipients_by_bytes", title: "Recipients by bytes", feed: "delivered", rest: "stats count as deliveries, sum(size) as bytes by recipient", post: top("sort -bytes | head {N}")},
+		{section: "top", id: "recipient_domains_by_deliveries", title: "Receiving domains by deliveries", feed: "delivered", rest: "stats count as deliveries, sum(size) as bytes by recipient_domain", post: top("sort -deliveries | head {N}")},
+		{section: "top", id: "recipient_domains_by_bytes", title: "Receiving domains by bytes", feed: "delivered", rest: "stats count as deliveries, sum(size) as bytes by recipient_domain", post: top("sort -bytes | head {N}")},
+		{section: "top", id: "clients_by_messages", title: "Client IPs by messages", feed: "messages", rest: "stats count as messages, sum(size) as bytes by src_ip", post: top("sort -messages | head {N}")},
+		{section: "top", id: "clients_by_rejects", title: "Client IPs by rejects", feed: "rejected", rest: top("top limit={N} src_ip")},
 
-		{section: "problems", id: "reject_reasons", title: "Reject reasons", base: top("action=rejected | top limit={N} reason")},
-		{section: "problems", id: "reject_codes", title: "Reject codes", base: top("action=rejected | top limit={N} status_code")},
-		{section: "problems", id: "deferrals_by_domain", title: "Deferrals by destination domain", base: top("action=deferred | top limit={N} recipient_domain")},
-		{section: "problems", id: "deferral_reasons", title: "Deferral reasons", base: top("action=deferred | top limit={N} reason")},
-		{section: "problems", id: "bounces_by_relay", title: "Bounces by relay", base: top("action=bounced | top limit={N} relay")},
-		{section: "problems", id: "bounce_reasons", title: "Bounce reasons", base: top("action=bounced | top limit={N} reason")},
-		{section: "problems", id: "warnings", title: "Warnings (reject_warning)", base: top("action=warned | top limit={N} reason")},
+		{section: "problems", id: "reject_reasons", title: "Reject reasons", feed: "rejected", rest: top("top limit={N} reason")},
+		{section: "problems", id: "reject_codes", title: "Reject codes", feed: "rejected", rest: top("top limit={N} status_code")},
+		{section: "problems", id: "deferrals_by_domain", title: "Deferrals by destination domain", feed: "deferred", rest: top("top limit={N} recipient_domain")},
+		{section: "problems", id: "deferral_reasons", title: "Deferral reasons", feed: "deferred", rest: top("top limit={N} reason")},
+		{section: "problems", id: "bounces_by_relay", title: "Bounces by relay", feed: "bounced", rest: top("top limit={N} relay")},
+		{section: "problems", id: "bounce_reasons", title: "Bounce reasons", feed: "bounced", rest: top("top limit={N} reason")},
+		{section: "problems", id: "warnings", title: "Warnings (reject_warning)", feed: "warned", rest: top("top limit={N} reason")},
 
-		{section: "security", id: "auth_failures_by_ip", title: "Authentication failures by client IP", base: top("event_type=auth action=failed | top limit={N} src_ip")},
-		{section: "security", id: "auth_failures_by_user", title: "Authentication failures by user", base: top("event_type=auth action=failed | top limit={N} auth_user")},
-		{section: "security", id: "relay_attempts", title: "Relay attempts by client IP", base: top(`action=rejected reason="*Relay access denied*" | stats count as attempts, dc(recipient_domain) as domains, dc(sender) as senders by src_ip | sort -attempts | head {N}`)},
-		{section: "security", id: "attachment_types", title: "Attachments by extension (messages)", feed: messages, base: top("top limit={N} attachment_ext")},
-		{section: "security", id: "dangerous_attachments", title: "Dangerous attachments by sender", feed: messages, base: top("search attachment_ext IN (" + dangerous + ") | stats count as messages, dc(attachment_name) as names, latest(attachment_name) as latest by sender | sort -messages | head {N}")},
-		{section: "security", id: "oversized", title: "Oversized messages and attachments", feed: messages, base: top(fmt.Sprintf("search size > %d OR attachment_size > %d | sort -size | head {N} | table _time host sender recipient_count size attachment_name attachment_size", OversizedMessage, OversizedAttachment))},
+		{section: "security", id: "auth_failures_by_ip", title: "Authentication failures by client IP", feed: "authfail", rest: top("top limit={N} src_ip")},
+		{section: "security", id: "auth_failures_by_user", title: "Authentication failures by user", feed: "authfail", rest: top("top limit={N} auth_user")},
+		{section: "security", id: "relay_attempts", title: "Relay attempts by client IP", feed: "rejected", rest: top(`search reason="*Relay access denied*" | stats count as attempts, dc(recipient_domain) as domains, dc(sender) as senders by src_ip | sort -attempts | head {N}`)},
+		{section: "security", id: "attachment_types", title: "Attachments by extension (messages)", feed: "messages", rest: top("top limit={N} attachment_ext")},
+		{section: "security", id: "dangerous_attachments", title: "Dangerous attachments by sender", feed: "messages", rest: top("search attachment_ext IN (" + dangerous + ") | stats count as messages, dc(attachment_name) as names, latest(attachment_name) as latest by sender | sort -messages | head {N}")},
+		{section: "security", id: "oversized", title: "Oversized messages and attachments", feed: "messages", rest: top(fmt.Sprintf("search size > %d OR attachment_size > %d | sort -size | head {N} | table _time host sender recipient_count size attachment_name attachment_size", OversizedMessage, OversizedAttachment))},
 	}
 }
 
@@ -171,30 +235,90 @@ func New(opts Options) *Builder {
 		opts.Top = 10
 	}
 	b := &Builder{
-		opts:     opts,
-		specs:    specs(opts.Top),
-		runs:     map[string]*query.Run{},
-		msgQuery: query.MustParse(messageSearch),
-		seen:     map[string]struct{}{},
-		alerts:   map[string]int{},
+		opts:   opts,
+		specs:  specs(opts.Top),
+		feeds:  feeds(),
+		runs:   map[string]*query.Run{},
+		alerts: map[string]int{},
+	}
+	byName := map[string]*feed{}
+	for _, f := range b.feeds {
+		if f.search != "" {
+			f.query = query.MustParse(f.search)
+		}
+		byName[f.name] = f
 	}
 	for _, s := range b.specs {
 		k := runKey(s)
 		if _, ok := b.runs[k]; ok {
 			continue
 		}
-		run := query.MustParse(s.base).Start()
+		f := byName[s.feed]
+		if f == nil {
+			panic("report: no feed " + s.feed)
+		}
+		run := query.MustParse(s.rest).Start()
 		b.runs[k] = run
-		if s.feed == messages {
-			b.msgRuns = append(b.msgRuns, run)
-		} else {
-			b.allRuns = append(b.allRuns, run)
+		f.runs = append(f.runs, run)
+	}
+	n := opts.Workers
+	if n <= 0 {
+		n = min(runtime.GOMAXPROCS(0), 3)
+	}
+	b.workers = make([]*worker, n)
+	load := make([]int, n)
+	for i := range b.workers {
+		b.workers[i] = &worker{seen: map[string]struct{}{}}
+	}
+	// Costliest feeds first, each to the least loaded worker; a worker
+	// keeps the feeds in the builder's order.
+	byCost := append([]*feed{}, b.feeds...)
+	sort.SliceStable(byCost, func(i, j int) bool { return byCost[i].cost > byCost[j].cost })
+	owner := map[*feed]int{}
+	for _, f := range byCost {
+		w := 0
+		for i := range load {
+			if load[i] < load[w] {
+				w = i
+			}
+		}
+		load[w] += f.cost
+		owner[f] = w
+	}
+	for _, f := range b.feeds {
+		b.workers[owner[f]].feeds = append(b.workers[owner[f]].feeds, f)
+	}
+	if n > 1 {
+		for _, w := range b.workers {
+			w.in, w.done = make(chan []*schema.Event, 4), make(chan struct{})
+			go w.loop()
 		}
 	}
 	return b
 }
 
-func runKey(s tableSpec) string { return fmt.Sprint(s.feed, "\x00", s.base) }
+func runKey(s tableSpec) string { return s.feed + "\x00" + s.rest }
+
+// shownQuery is the whole query behind a table, as `detect query` takes it.
+func (b *Builder) shownQuery(s tableSpec) string {
+	for _, f := range b.feeds {
+		if f.name != s.feed {
+			continue
+		}
+		q := "| " + s.rest
+		switch {
+		case f.dedup:
+			q = f.search + " | dedup host queue_id keepempty=true | " + s.rest
+		case f.search != "":
+			q = f.search + " | " + s.rest
+		}
+		if s.post != "" {
+			q += " | " + s.post
+		}
+		return q
+	}
+	return s.rest
+}
 
 // inRange reports whether t falls in [Since, Until). Events without a time
 // are kept only when there are no bounds.
@@ -208,29 +332,33 @@ func (b *Builder) inRange(t time.Time) bool {
 	return (b.opts.Since.IsZero() || !t.Before(b.opts.Since)) && (b.opts.Until.IsZero() || t.Before(b.opts.Until))
 }
 
-// Add feeds one event, in input order. The report may keep e.
+// Add feeds one event, in input order. The report may keep e, and reads
+// it from other goroutines until Report returns: e must not change.
 func (b *Builder) Add(e *schema.Event) {
 	if !b.inRange(e.Time) {
 		b.skipped++
 		return
 	}
 	b.events++
-	for _, r := range b.allRuns {
-		r.Add(e)
-	}
-	if !b.msgQuery.Matches(e) {
+	if len(b.workers) == 1 {
+		b.workers[0].add(e)
 		return
 	}
-	if e.QueueID != "" {
-		b.key = append(append(append(b.key[:0], e.Host...), 0), e.QueueID...)
-		if _, dup := b.seen[string(b.key)]; dup {
-			return
-		}
-		b.seen[string(b.key)] = struct{}{}
+	b.batch = append(b.batch, e)
+	if len(b.batch) == batchSize {
+		b.flush()
 	}
-	for _, r := range b.msgRuns {
-		r.Add(e)
+}
+
+// flush hands the pending batch to every worker.
+func (b *Builder) flush() {
+	if len(b.batch) == 0 {
+		return
 	}
+	for _, w := range b.workers {
+		w.in <- b.batch
+	}
+	b.batch = make([]*schema.Event, 0, batchSize)
 }
 
 // AddAlert counts an alert of the rule pack (those outside the time range
@@ -249,6 +377,8 @@ type Report struct {
 	Sections  []*Section `json:"sections"`
 	// Skipped counts events left out by Since and Until.
 	Skipped int64 `json:"skipped_events"`
+	// RulesRun tells whether the rule pack ran (Options.Rules was set).
+	RulesRun bool `json:"rules_run"`
 }
 
 // Period is the time the report covers.
@@ -327,8 +457,18 @@ func (t *Table) MarshalJSON() ([]byte, error) {
 	return append(buf, "]}"...), nil
 }
 
-// Report finishes the runs and assembles the report.
+// Report finishes the runs and assembles the report. Call it once, after
+// the last Add.
 func (b *Builder) Report() *Report {
+	if len(b.workers) > 1 {
+		b.flush()
+		for _, w := range b.workers {
+			close(w.in)
+		}
+		for _, w := range b.workers {
+			<-w.done
+		}
+	}
 	results := map[string]*query.Result{}
 	for k, r := range b.runs {
 		results[k] = r.Result()
@@ -343,17 +483,13 @@ func (b *Builder) Report() *Report {
 	}
 	for _, s := range b.specs {
 		res := results[runKey(s)]
-		shown := s.base
-		if s.feed == messages {
-			shown = messageDedup + " | " + s.base
-		}
+		shown := b.shownQuery(s)
 		if s.post != "" {
 			q, err := query.ParseRows(s.post, res.Columns)
 			if err != nil {
 				panic("report: " + err.Error())
 			}
 			res = q.Apply(res)
-			shown += " | " + s.post
 		}
 		byID[s.id] = res
 		if sec := secs[s.section]; sec != nil {
@@ -361,6 +497,19 @@ func (b *Builder) Report() *Report {
 		}
 	}
 	rep.Totals = b.totals(byID)
+	distinct := func(id string) int64 {
+		for _, s := range b.specs {
+			if s.id == id {
+				return int64(len(results[runKey(s)].Rows))
+			}
+		}
+		return 0
+	}
+	rep.Totals.Senders = distinct("senders_by_messages")
+	rep.Totals.SenderDomains = distinct("sender_domains_by_messages")
+	rep.Totals.ClientIPs = distinct("clients_by_messages")
+	rep.Totals.Recipients = distinct("recipients_by_deliveries")
+	rep.Totals.RecipientDomains = distinct("recipient_domains_by_deliveries")
 	if r := byID["range"]; len(r.Rows) == 1 {
 		if v := cell(r, 0, "first"); v.Kind == query.Time {
 			rep.Period.First = v.Time()
@@ -369,7 +518,10 @@ func (b *Builder) Report() *Report {
 			rep.Period.Last = v.Time()
 		}
 	}
-	secs["security"].Tables = append(secs["security"].Tables, b.alertTable())
+	rep.RulesRun = b.opts.Rules != nil
+	if rep.RulesRun || len(b.alerts) > 0 {
+		secs["security"].Tables = append(secs["security"].Tables, b.alertTable())
+	}
 	for _, a := range b.alerts {
 		rep.Totals.Alerts += int64(a)
 	}
@@ -402,8 +554,6 @@ func (b *Builder) totals(byID map[string]*query.Result) Totals {
 	t.Delivered = actions[schema.ActionDelivered] - t.Handoffs
 	if r := byID["deliveries"]; r != nil {
 		t.BytesDelivered = num(cell(r, 0, "bytes"))
-		t.Recipients = num(cell(r, 0, "recipients"))
-		t.RecipientDomains = num(cell(r, 0, "recipient_domains"))
 	}
 	t.Deferred = actions[schema.ActionDeferred]
 	t.DeferredMessages = num(cell(byID["deferred_messages"], 0, "messages"))
@@ -416,9 +566,6 @@ func (b *Builder) totals(byID map[string]*query.Result) Totals {
 	if r := byID["messages"]; r != nil {
 		t.Received = num(cell(r, 0, "messages"))
 		t.BytesReceived = num(cell(r, 0, "bytes"))
-		t.Senders = num(cell(r, 0, "senders"))
-		t.SenderDomains = num(cell(r, 0, "sender_domains"))
-		t.ClientIPs = num(cell(r, 0, "client_ips"))
 	}
 	// The delivered action also counts content-filter verdicts (amavis
 	// "Passed"): those are not deliveries either.

@@ -273,7 +273,7 @@ func TestText(t *testing.T) {
 		"\nPer day by action\n  time        bounced  deferred  delivered  quarantined  rejected  warned\n  2026-11-27        1         2          6            1         2       1\n",
 		"\nAuthentication failures by client IP\n  src_ip        count  percent\n  203.0.113.70      2    66.7%\n",
 		"d@ext.example         1  28.6 MiB",
-		"None: alerts of the rule pack by rule.",
+		"  alerts                  -  rule pack not run\n",
 	} {
 		if !strings.Contains(out, s) {
 			t.Errorf("text lacks %q:\n%s", s, out)
@@ -363,4 +363,28 @@ func TestHTMLInChromium(t *testing.T) {
 		t.Fatalf("rendered DOM (%v): %.300s", err, dom)
 	}
 	t.Logf("screenshot: %s", shot)
+}
+
+// TestWorkersAgree: sharing the feeds between goroutines changes nothing.
+func TestWorkersAgree(t *testing.T) {
+	var events []*schema.Event
+	for range 300 { // more than one batch
+		events = append(events, loadEvents(t)...)
+	}
+	var out [2]bytes.Buffer
+	for i, n := range []int{1, 3} {
+		b := New(Options{Workers: n})
+		for _, e := range events {
+			b.Add(e)
+		}
+		if err := b.Report().WriteJSON(&out[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out[0].String() != out[1].String() {
+		t.Error("1 and 3 workers give different reports")
+	}
+	if !strings.Contains(out[0].String(), `"events": 6000`) {
+		t.Errorf("events: %.300s", out[0].String())
+	}
 }

@@ -56,6 +56,10 @@ func (r *Report) totalLines() [][3]string {
 	if t.Handoffs > 0 {
 		delivered += fmt.Sprintf("  (+%d hand-offs to a content filter or alias forward)", t.Handoffs)
 	}
+	alerts := [3]string{"alerts", fmt.Sprint(t.Alerts), "rule pack"}
+	if !r.RulesRun && t.Alerts == 0 {
+		alerts = [3]string{"alerts", "-", "rule pack not run"}
+	}
 	return [][3]string{
 		{"received", fmt.Sprint(t.Received), "messages"},
 		{"delivered", fmt.Sprint(t.Delivered), delivered},
@@ -71,7 +75,7 @@ func (r *Report) totalLines() [][3]string {
 		{"recipients", fmt.Sprint(t.Recipients), plural(t.RecipientDomains, "domain")},
 		{"client IPs", fmt.Sprint(t.ClientIPs), ""},
 		{"auth failures", fmt.Sprint(t.AuthFailed), ""},
-		{"alerts", fmt.Sprint(t.Alerts), "rule pack"},
+		alerts,
 	}
 }
 

@@ -144,3 +144,16 @@ func TestParseWhen(t *testing.T) {
 		}
 	}
 }
+
+func TestReportNoRules(t *testing.T) {
+	code, out, errOut := detect(t, "", "report", "--no-rules", "-q", "--json", smtpLog)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out, `"rules_run": false`) || strings.Contains(out, "alerts_by_rule") {
+		t.Errorf("--no-rules report:\n%.400s", out)
+	}
+	if code, _, errOut := detect(t, "", "report", "--no-rules", "--rules", "x", smtpLog); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("--no-rules --rules: exit %d %s", code, errOut)
+	}
+}
