@@ -267,7 +267,7 @@ func TestText(t *testing.T) {
 	for _, s := range []string{
 		"Mail report: 2026-11-27 08:00:00 .. 2026-11-28 08:00:00 UTC (20 events)",
 		"  received                7  messages\n",
-		"  delivered               7  53.8%  (+2 hand-offs to a content filter or alias forward)\n",
+		"  delivered               7  53.8%  (+2 hand-offs: content filter, forwards)\n",
 		"  deferred                2  15.4%  (1 message)\n",
 		"  bytes received   28.7 MiB  30057500\n",
 		"\nPer day by action\n  time        bounced  deferred  delivered  quarantined  rejected  warned\n  2026-11-27        1         2          6            1         2       1\n",

@@ -54,7 +54,7 @@ func (r *Report) totalLines() [][3]string {
 	deferred := fmt.Sprintf("%s  (%s)", pct("deferred"), plural(t.DeferredMessages, "message"))
 	delivered := pct("delivered")
 	if t.Handoffs > 0 {
-		delivered += fmt.Sprintf("  (+%d hand-offs to a content filter or alias forward)", t.Handoffs)
+		delivered += fmt.Sprintf("  (+%d hand-offs: content filter, forwards)", t.Handoffs)
 	}
 	alerts := [3]string{"alerts", fmt.Sprint(t.Alerts), "rule pack"}
 	if !r.RulesRun && t.Alerts == 0 {
