@@ -254,7 +254,7 @@ func main() {
 	// the days asked for.
 	step := time.Duration(*days * float64(24*time.Hour) / float64(*lines) * 7.2 * 2)
 	for g.truth.lines < *lines {
-		g.t = g.t.Add(time.Duration(g.rng.Int64N(int64(step)+1)))
+		g.t = g.t.Add(time.Duration(g.rng.Int64N(int64(step) + 1)))
 		if g.rng.IntN(10) == 0 {
 			g.host = "mx2"
 		} else {
