@@ -496,7 +496,7 @@ func walkFiles(sources []Source, keep func(p string) bool, fn func(display strin
 
 // KnownProducts are the logsource products some parser of this build emits.
 // Extend it when a parser lands, or lint will call rules for it dead.
-var KnownProducts = []string{"postfix", "amavis", "exim", "sendmail", "zeek"}
+var KnownProducts = []string{"postfix", "amavis", "exim", "sendmail", "zeek", "exchange", "m365", "mailscanner"}
 
 // Lint checks every rule file of the sources (sigma.Lint for Sigma; for
 // Rego the load errors, the data files and rego.Lint, which includes the

@@ -130,10 +130,17 @@ type FileAware interface {
 // Sniff guesses the format of a stream from its first non-blank line: "json"
 // for a JSON object, "postfix" for a Postfix syslog line, "" when it cannot
 // tell (callers then use their default). The formats of other packages
-// (exim, sendmail, zeek) are named only when they are registered, so that
-// the answer is always a format New accepts.
+// (exim, sendmail, zeek, exchange, exchange-smtp, m365, amavis, csv,
+// json-export) are named only when they are registered, so that the answer
+// is always a format New accepts.
 func Sniff(firstLine string) string {
 	t := strings.TrimLeft(firstLine, " \t\ufeff")
+	if f := sniffExport(t); f != "" {
+		if f == "?" {
+			return ""
+		}
+		return f
+	}
 	switch {
 	case strings.HasPrefix(t, "{"):
 		if isZeekJSON(t) && registered("zeek") {
@@ -155,11 +162,83 @@ func Sniff(firstLine string) string {
 		f = "sendmail"
 	case hasTag(t, "exim") || hasTag(t, "exim4") || isEximMainlog(t):
 		f = "exim"
+	case hasTag(t, "amavis") || hasTag(t, "amavisd") || hasTag(t, "amavisd-new") || hasTag(t, "MailScanner"):
+		f = "amavis"
+	case isEventsHeader(t):
+		f = "csv"
 	}
 	if f != "" && registered(f) {
 		return f
 	}
 	return ""
+}
+
+// sniffExport recognizes the lines of Exchange logs, Microsoft 365 message
+// trace exports and JSON exports with ECS or CIM names, when their formats
+// are registered. It returns "?" for a line that only opens a
+// pretty-printed JSON document (the next lines tell what it holds), and ""
+// when the line is none of these.
+func sniffExport(t string) string {
+	pick := func(f string) string {
+		if registered(f) {
+			return f
+		}
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(t, "#Log-type: Message Tracking"),
+		strings.HasPrefix(t, "#Fields: date-time,client-ip,"),
+		strings.HasPrefix(t, "#TYPE ") && strings.Contains(t, "MessageTrackingEvent"):
+		return pick("exchange")
+	case strings.HasPrefix(t, "#Log-type: SMTP Receive Protocol"), strings.HasPrefix(t, "#Log-type: SMTP Send Protocol"),
+		strings.HasPrefix(t, "#Fields: date-time,connector-id,session-id,"),
+		isExchangeProtocolRow(t):
+		return pick("exchange-smtp")
+	case strings.HasPrefix(t, "#TYPE ") && strings.Contains(t, "MessageTrace"),
+		strings.Contains(t, "MessageTraceId") || strings.Contains(t, "messageTraceId"),
+		strings.Contains(t, "exchange/tracing/messageTraces"),
+		strings.Contains(t, "SenderAddress") && strings.Contains(t, "RecipientAddress") && strings.Contains(t, "Received"),
+		strings.HasPrefix(t, "origin_timestamp_utc,") && strings.Contains(t, "recipient_status"):
+		return pick("m365")
+	case strings.HasPrefix(t, "\"EventId\"") || strings.HasPrefix(t, "\"Timestamp\"") && strings.Contains(t, "\"EventId\""):
+		return pick("exchange")
+	case t == "{" || t == "[" || strings.HasPrefix(t, "{\"@odata"):
+		if registered("m365") {
+			return "?"
+		}
+	case strings.HasPrefix(t, "{") && (strings.Contains(t, `"@timestamp"`) || strings.Contains(t, `"email":{`) ||
+		strings.Contains(t, `"email": {`) || strings.Contains(t, `"email.`) || strings.Contains(t, `"src_user"`)):
+		return pick("json-export")
+	}
+	return ""
+}
+
+// isExchangeProtocolRow recognizes a row of an Exchange SMTP protocol log
+// without its header: an ISO stamp and nine fields, the seventh one of
+// + - < > *.
+func isExchangeProtocolRow(t string) bool {
+	if len(t) < 20 || t[4] != '-' || t[10] != 'T' || strings.Count(t, ",") < 8 {
+		return false
+	}
+	f := strings.SplitN(t, ",", 9)
+	return len(f) == 9 && len(f[6]) == 1 && strings.Contains("+-<>*", f[6]) && strings.Contains(f[4], ":")
+}
+
+// isEventsHeader recognizes the header row of a CSV export of events: at
+// least two columns, most of them schema field names or aliases.
+func isEventsHeader(t string) bool {
+	if strings.Count(t, ",") < 1 || strings.ContainsAny(t, "@ ") && !strings.Contains(t, "@timestamp") {
+		return false
+	}
+	cells := strings.Split(t, ",")
+	known := 0
+	for _, c := range cells {
+		c = strings.Trim(strings.TrimSpace(c), `"`)
+		if _, ok := schema.LookupField(c); ok || strings.HasPrefix(c, "email.attachments.") {
+			known++
+		}
+	}
+	return known >= 2 && 2*known >= len(cells)
 }
 
 func registered(name string) bool {

@@ -9,8 +9,12 @@ import (
 	"github.com/urfave/cli/v2"
 
 	// Formats register themselves with normalize.
+	_ "github.com/detect-dev/detect/normalize/amavis"
+	_ "github.com/detect-dev/detect/normalize/csvevents"
+	_ "github.com/detect-dev/detect/normalize/exchange"
 	_ "github.com/detect-dev/detect/normalize/exim"
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
+	_ "github.com/detect-dev/detect/normalize/m365"
 	_ "github.com/detect-dev/detect/normalize/postfix"
 	_ "github.com/detect-dev/detect/normalize/sendmail"
 	_ "github.com/detect-dev/detect/normalize/zeek"

@@ -168,3 +168,16 @@ func FuzzParse(f *testing.F) {
 		_ = p.Stats()
 	})
 }
+
+func TestSniff(t *testing.T) {
+	for line, want := range map[string]string{
+		"Feb 23 04:55:57 mrelmx42 amavis[4051607]: (4051607-09) Blocked INFECTED (x)": "amavis",
+		"Jul 30 08:01:07 efa MailScanner[1803828]: Message 4bsM5k4xJmz4rT6 from":      "amavis",
+		"Nov 27 08:00:00 mx amavisd-new[12]: starting":                                "amavis",
+		"Nov 27 08:00:00 mx postfix/smtpd[1]: connect from x[192.0.2.1]":              "postfix",
+	} {
+		if got := normalize.Sniff(line); got != want {
+			t.Errorf("Sniff(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

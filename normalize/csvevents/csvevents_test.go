@@ -184,3 +184,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSniff(t *testing.T) {
+	for line, want := range map[string]string{
+		"time,host,product,event_type,action,sender,recipient":                         "csv",
+		`"_time","dest","src_user","recipient","file_name","file_size"`:                "csv",
+		"sender,recipient,action,attachment_type,attachment_size,subject,time":         "csv",
+		"@timestamp,observer.hostname,email.from.address,email.attachments.file.name":  "csv",
+		`{"@timestamp":"2026-11-27T08:02:20.5Z","email":{"from":{"address":["a@b"]}}}`: "json-export",
+		`{"_time":1795766580,"src_user":"x@y.example"}`:                                "json-export",
+		`{"sender":"a@b","event_type":"delivery"}`:                                     "json",
+		"name,age,city": "",
+		"Nov 27 08:00:00 mx exim[1]: 1vA2bC-000123-AB <= a@b.example H=mx [192.0.2.1] S=1": "",
+	} {
+		if got := normalize.Sniff(line); got != want {
+			t.Errorf("Sniff(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

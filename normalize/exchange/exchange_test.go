@@ -254,3 +254,21 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestSniff(t *testing.T) {
+	for line, want := range map[string]string{
+		"#Log-type: Message Tracking Log":                                                  "exchange",
+		"#Fields: date-time,client-ip,client-hostname,server-ip":                           "exchange",
+		`#TYPE Microsoft.Exchange.Management.TransportLogSearchTasks.MessageTrackingEvent`: "exchange",
+		`"Timestamp","ClientIp","EventId","Sender"`:                                        "exchange",
+		"#Log-type: SMTP Receive Protocol Log":                                             "exchange-smtp",
+		"#Fields: date-time,connector-id,session-id,sequence-number":                       "exchange-smtp",
+		`2022-07-20T21:12:06.270Z,EXCHANGE-1\Default Frontend EXCHANGE-1,08DA4F7C11473A60,9,192.168.9.241:25,192.168.9.212:53722,>,535 5.7.3 Authentication unsuccessful,`: "exchange-smtp",
+		"#Software: Microsoft Exchange Server": "",
+		"#Version: 15.02.1118.007":             "",
+	} {
+		if got := normalize.Sniff(line); got != want {
+			t.Errorf("Sniff(%q) = %q, want %q", line, got, want)
+		}
+	}
+}

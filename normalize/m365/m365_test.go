@@ -212,3 +212,21 @@ func FuzzParse(f *testing.F) {
 		_ = p.Stats()
 	})
 }
+
+func TestSniff(t *testing.T) {
+	for line, want := range map[string]string{
+		"#TYPE Deserialized.Microsoft.Exchange.Management.FfoReporting.MessageTrace":                     "m365",
+		`"PSComputerName","RunspaceId","Received","SenderAddress","RecipientAddress","Subject","Status"`: "m365",
+		header: "m365",
+		`  "@odata.context": "https://graph.microsoft.com/beta/$metadata#admin/exchange/tracing/messageTraces",`: "m365",
+		"{": "",
+		"[": "",
+		`{"d":{"results":[{"MessageTraceId":"x"}]}}`:                                       "m365",
+		"origin_timestamp_utc,sender_address,recipient_status,message_subject,total_bytes": "m365",
+		`{"sender":"a@b"}`: "json",
+	} {
+		if got := normalize.Sniff(line); got != want {
+			t.Errorf("Sniff(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
