@@ -25,6 +25,7 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 
 	"github.com/detect-dev/detect/engine/rego"
 	"github.com/detect-dev/detect/engine/sigma"
+	"github.com/detect-dev/detect/engine/window"
 	"github.com/detect-dev/detect/schema"
 )
 
@@ -57,7 +59,13 @@ type Rule struct {
 
 	match func(*schema.Event) bool
 	rego  *rego.Rule // Rego rules: evaluated with their Set's one query
+	corr  *sigma.Correlation
+	slot  int // index among the rules correlations refer to, or -1
 }
+
+// Correlation returns the rule's correlation block, or nil for a rule that
+// matches single events.
+func (r *Rule) Correlation() *sigma.Correlation { return r.corr }
 
 // Match reports whether the rule fires on e.
 func (r *Rule) Match(e *schema.Event) bool { return r.match(e) }
@@ -68,6 +76,9 @@ type Ruleset struct {
 	byID      map[string]*Rule
 	rego      *rego.Set   // nil without Rego rules
 	regoTests []rego.File // *_test.rego files, run by RegoTests
+	specs     []window.Spec
+	corrRules []*Rule // the rule of each spec
+	slotted   []*Rule // rules some correlation refers to, by slot
 }
 
 // Rules returns the rules in load order (sorted by file, then position).
@@ -84,13 +95,26 @@ func (rs *Ruleset) Len() int { return len(rs.rules) }
 
 // Evaluate runs every rule over e and calls emit for each one that fires.
 // The alert shares e; callers must not modify e afterwards.
+// Correlation rules are not evaluated here: see EvaluateSlots and State.
 func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
+	rs.EvaluateSlots(e, emit, nil)
+}
+
+// EvaluateSlots is Evaluate that also appends to slots the slot of every
+// rule referenced by a correlation that matches e, for State.Observe.
+func (rs *Ruleset) EvaluateSlots(e *schema.Event, emit func(*schema.Alert), slots []int) []int {
 	var hits []rego.Hit
 	if rs.rego != nil {
 		hits = rs.rego.Eval(e) // every Rego rule at once, one query
 	}
 	for _, r := range rs.rules {
-		if !r.Generate {
+		if r.slot >= 0 && r.rego == nil && !r.Generate {
+			if r.match(e) {
+				slots = append(slots, r.slot)
+			}
+			continue
+		}
+		if !r.Generate || r.corr != nil {
 			continue
 		}
 		if r.rego != nil {
@@ -104,6 +128,9 @@ func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
 		if !r.match(e) {
 			continue
 		}
+		if r.slot >= 0 {
+			slots = append(slots, r.slot)
+		}
 		emit(&schema.Alert{
 			Time:      e.Time,
 			RuleID:    r.ID,
@@ -116,6 +143,104 @@ func (rs *Ruleset) Evaluate(e *schema.Event, emit func(*schema.Alert)) {
 			Event:     e,
 		})
 	}
+	return slots
+}
+
+// Stateful reports whether the set has correlation rules, which need a
+// State fed with every event in input order.
+func (rs *Ruleset) Stateful() bool { return len(rs.specs) > 0 }
+
+// State is the window state of a Ruleset's correlation rules. It is not
+// safe for concurrent use: feed it events in input order.
+type State struct {
+	rs *Ruleset
+	w  *window.State
+}
+
+// NewState returns an empty State for the set's correlation rules.
+func (rs *Ruleset) NewState(opt window.Options) *State {
+	return &State{rs: rs, w: window.New(rs.specs, opt)}
+}
+
+// Observe feeds e, with the slots EvaluateSlots returned for it, and emits
+// the correlation alerts it completes.
+func (s *State) Observe(e *schema.Event, slots []int, emit func(*schema.Alert)) {
+	s.w.Observe(e, slots, func(r window.Result) { emit(s.alert(r)) })
+}
+
+// Flush emits what the windows still open at the end of input hold.
+func (s *State) Flush(emit func(*schema.Alert)) {
+	s.w.Flush(func(r window.Result) { emit(s.alert(r)) })
+}
+
+// Stats reports the events the windows dropped (late, over the group cap).
+func (s *State) Stats() window.Stats { return s.w.Stats }
+
+// Window exposes the underlying window state (plain data keyed by rule id
+// and group).
+func (s *State) Window() *window.State { return s.w }
+
+// Event feeds one event through the rule set and the state: stateless
+// alerts first, then the correlation alerts it completes (detect test).
+func (s *State) Event(e *schema.Event, emit func(*schema.Alert)) {
+	s.Observe(e, s.rs.EvaluateSlots(e, emit, nil), emit)
+}
+
+func (s *State) alert(res window.Result) *schema.Alert {
+	r := s.rs.corrRules[res.Spec]
+	keys := make([]string, 0, len(res.Group))
+	for k := range res.Group {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(r.Title)
+	b.WriteString(": ")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		v := res.Group[k]
+		if v == "" {
+			v = "(none)"
+		}
+		b.WriteString(k + " " + v)
+	}
+	if len(keys) > 0 {
+		b.WriteString(", ")
+	}
+	span := res.End.Sub(res.Start).Round(time.Second)
+	fmt.Fprintf(&b, "%s %s in %v", strconv.FormatFloat(res.Value, 'f', -1, 64), measureName(r.corr), span)
+	a := &schema.Alert{
+		Time:      res.End,
+		RuleID:    r.ID,
+		RuleTitle: r.Title,
+		RuleFile:  r.File,
+		Engine:    r.Engine,
+		Level:     r.Level,
+		Tags:      r.Tags,
+		Message:   b.String(),
+		Group:     res.Group,
+		Count:     res.Count,
+		Start:     res.Start,
+		End:       res.End,
+		Events:    res.Events,
+	}
+	return a
+}
+
+func measureName(c *sigma.Correlation) string {
+	switch c.Type {
+	case window.ValueCount:
+		return "distinct " + c.Field
+	case window.ValueSum:
+		return "total " + c.Field
+	case window.ValueAvg:
+		return "average " + c.Field
+	case window.Temporal, window.TemporalOrdered:
+		return "of the rules"
+	}
+	return "events"
 }
 
 // regoAlert is the alert of one Rego hit: the shape of a Sigma alert, with
@@ -301,16 +426,21 @@ func LoadAll(sources ...Source) (*Ruleset, *LoadError) {
 func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 	var errs []error
 	rs := &Ruleset{byID: map[string]*Rule{}}
+	var sigmaRules []*sigma.Rule
 	walkErrs := walkRuleFiles(sources, func(display string, data []byte) {
 		rules, err := sigma.ParseFile(display, data)
 		if err != nil {
 			errs = append(errs, flatten(err)...)
 		}
-		for _, sr := range rules {
-			rs.rules = append(rs.rules, fromSigma(sr))
-		}
+		sigmaRules = append(sigmaRules, rules...)
 	})
 	errs = append(errs, walkErrs...)
+	if err := sigma.Link(sigmaRules).Err(); err != nil {
+		errs = append(errs, flatten(err)...)
+	}
+	for _, sr := range sigmaRules {
+		rs.rules = append(rs.rules, fromSigma(sr))
+	}
 	errs = append(errs, rs.loadRego(opts, sources)...)
 	sort.SliceStable(rs.rules, func(i, j int) bool {
 		a, b := rs.rules[i], rs.rules[j]
@@ -330,6 +460,7 @@ func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 		kept = append(kept, r)
 	}
 	rs.rules = kept
+	rs.linkCorrelations()
 	if len(errs) > 0 {
 		sortByPosition(errs)
 		return rs, &LoadError{Errors: errs}
@@ -378,6 +509,60 @@ func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
 	return errs
 }
 
+// linkCorrelations turns the correlation rules whose references all
+// resolved into window specs, giving each referenced rule a slot.
+func (rs *Ruleset) linkCorrelations() {
+	for _, r := range rs.rules {
+		c := r.corr
+		if c == nil || len(c.RuleIDs) != len(c.Rules) {
+			continue
+		}
+		sp := window.Spec{ID: r.ID, Type: c.Type, Span: c.Timespan}
+		ok := true
+		for _, id := range c.RuleIDs {
+			t := rs.byID[id]
+			if t == nil || t.corr != nil {
+				ok = false
+				break
+			}
+			if t.slot < 0 {
+				t.slot = len(rs.slotted)
+				rs.slotted = append(rs.slotted, t)
+			}
+			sp.Slots = append(sp.Slots, t.slot)
+		}
+		if !ok {
+			continue
+		}
+		for _, name := range c.GroupBy {
+			f, _ := schema.LookupField(name)
+			sp.GroupBy = append(sp.GroupBy, f)
+		}
+		if c.Field != "" {
+			sp.Field, _ = schema.LookupField(c.Field)
+		}
+		for op, v := range c.Cond {
+			v := v
+			switch op {
+			case "gt":
+				sp.Cond.Gt = &v
+			case "gte":
+				sp.Cond.Gte = &v
+			case "lt":
+				sp.Cond.Lt = &v
+			case "lte":
+				sp.Cond.Lte = &v
+			case "eq":
+				sp.Cond.Eq = &v
+			case "neq":
+				sp.Cond.Neq = &v
+			}
+		}
+		rs.specs = append(rs.specs, sp)
+		rs.corrRules = append(rs.corrRules, r)
+	}
+}
+
 func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
 	return &Rule{
 		ID:          rr.ID,
@@ -392,6 +577,7 @@ func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
 		Generate:    true,
 		match:       func(e *schema.Event) bool { return len(set.EvalRule(rr, e)) > 0 },
 		rego:        rr,
+		slot:        -1,
 	}
 }
 
@@ -530,6 +716,11 @@ func Lint(sources ...Source) []sigma.Diagnostic {
 				out = append(out, sigma.Diagnostic{File: re.File, Line: re.Line, Col: re.Col, Severity: sigma.SeverityError, Msg: re.Msg})
 				continue
 			}
+			var se *sigma.Error
+			if errors.Is(err, sigma.ErrLink) && errors.As(err, &se) {
+				out = append(out, sigma.Diagnostic{File: se.File, Line: se.Line, Col: se.Col, Severity: sigma.SeverityError, Msg: se.Msg})
+				continue
+			}
 			var dup *DuplicateID
 			if errors.As(err, &dup) {
 				out = append(out, sigma.Diagnostic{File: dup.Second.File, Line: dup.Second.Line, Col: 1,
@@ -577,8 +768,10 @@ func fromSigma(sr *sigma.Rule) *Rule {
 		Engine:      EngineSigma,
 		File:        sr.File,
 		Line:        sr.Line,
-		Generate:    true,
+		Generate:    sr.Generate,
 		match:       sr.Match,
+		corr:        sr.Correlation,
+		slot:        -1,
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/detect-dev/detect/engine"
+	"github.com/detect-dev/detect/engine/window"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 	"github.com/detect-dev/detect/source"
@@ -47,6 +48,8 @@ type Config struct {
 	// Samples is how many not-understood lines to keep for the summary
 	// (default 5).
 	Samples int
+	// Window tunes the correlation state (lateness, group cap).
+	Window window.Options
 	// Progress, when set, is called about once a second with the stats so
 	// far (from the reading goroutine; it must not block for long).
 	Progress func(Stats)
@@ -94,6 +97,8 @@ type Stats struct {
 	Formats       map[string]int // files read per format
 	ParserStats   map[string]int // parser counters, prefixed by format
 	Elapsed       time.Duration
+	// Window counts events the correlation windows dropped.
+	Window window.Stats
 }
 
 // LinesPerSecond is the reading rate of the run.
@@ -109,6 +114,9 @@ type batch struct {
 	seq    int
 	events []*schema.Event
 	alerts []*schema.Alert
+	// slots[i] are the correlation-referenced rules events[i] matched
+	// (only with correlation rules), fed to the state by the collector.
+	slots [][]int
 }
 
 const batchSize = 256
@@ -145,8 +153,16 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 			defer wg.Done()
 			for b := range toEval {
 				if cfg.Rules != nil {
-					for _, e := range b.events {
-						cfg.Rules.Evaluate(e, func(a *schema.Alert) { b.alerts = append(b.alerts, a) })
+					add := func(a *schema.Alert) { b.alerts = append(b.alerts, a) }
+					if cfg.Rules.Stateful() {
+						b.slots = make([][]int, len(b.events))
+					}
+					for i, e := range b.events {
+						if b.slots != nil {
+							b.slots[i] = cfg.Rules.EvaluateSlots(e, add, nil)
+						} else {
+							cfg.Rules.Evaluate(e, add)
+						}
 					}
 				}
 				evaluated <- b
@@ -155,10 +171,16 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	go func() { wg.Wait(); close(evaluated) }()
 
-	// The collector delivers batches in sequence order.
+	// The collector delivers batches in sequence order. Correlation state
+	// is fed here, in input order, so it is the same with any number of
+	// workers.
 	collectErr := make(chan error, 1)
 	var alerts, events int64
 	byRule := map[string]int{}
+	var state *engine.State
+	if cfg.Rules != nil && cfg.Rules.Stateful() {
+		state = cfg.Rules.NewState(cfg.Window)
+	}
 	go func() {
 		pending := map[int]*batch{}
 		next := 0
@@ -184,9 +206,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 						}
 					}
 				}
-				for _, a := range cur.alerts {
+				deliver := func(a *schema.Alert) {
 					if err != nil {
-						break
+						return
 					}
 					alerts++
 					byRule[a.RuleID]++
@@ -196,7 +218,27 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 						}
 					}
 				}
+				for _, a := range cur.alerts {
+					deliver(a)
+				}
+				if state != nil {
+					for i, e := range cur.events {
+						state.Observe(e, cur.slots[i], deliver)
+					}
+				}
 			}
+		}
+		if state != nil && err == nil && ctx.Err() == nil {
+			state.Flush(func(a *schema.Alert) {
+				if err != nil {
+					return
+				}
+				alerts++
+				byRule[a.RuleID]++
+				if cfg.OnAlert != nil {
+					err = cfg.OnAlert(a)
+				}
+			})
 		}
 		collectErr <- err
 	}()
@@ -206,6 +248,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	cbErr := <-collectErr
 
 	st.Events, st.Alerts, st.AlertsByRule = events, alerts, byRule
+	if state != nil {
+		st.Window = state.Stats()
+	}
 	st.Elapsed = time.Since(start)
 	if cbErr != nil {
 		return st, cbErr

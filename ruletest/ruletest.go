@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/detect-dev/detect/engine"
+	"github.com/detect-dev/detect/engine/window"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
@@ -351,13 +352,17 @@ func RunCase(rs *engine.Ruleset, c *Case) Result {
 		}
 		p.Flush(emit)
 	}
-	for _, e := range events {
-		rs.Evaluate(e, func(a *schema.Alert) {
-			if a.RuleID == c.Rule {
-				res.Alerts = append(res.Alerts, a)
-			}
-		})
+	// Correlation rules see the events in order, as in detect scan.
+	st := rs.NewState(window.Options{})
+	keep := func(a *schema.Alert) {
+		if a.RuleID == c.Rule {
+			res.Alerts = append(res.Alerts, a)
+		}
 	}
+	for _, e := range events {
+		st.Event(e, keep)
+	}
+	st.Flush(keep)
 	res.Got = len(res.Alerts)
 	if res.Got != c.Expect.Alerts {
 		res.Reason = fmt.Sprintf("want %d alert(s), got %d", c.Expect.Alerts, res.Got)

@@ -414,6 +414,9 @@ func looksNumeric(s string) bool {
 // use and does not allocate, except when a text pattern is applied to a
 // numeric or time field, which needs the number formatted.
 func (r *Rule) Match(e *schema.Event) bool {
+	if r.cond == nil {
+		return false // a correlation rule: see engine/window
+	}
 	if r.Logsource.Product != "" && !strings.EqualFold(e.Product, r.Logsource.Product) {
 		return false
 	}

@@ -39,6 +39,11 @@ type Rule struct {
 	// Generate is the v2 "generate" flag: a rule that a correlation refers
 	// to alerts on its own only when it is set.
 	Generate bool
+	// GenerateSet records that the rule says generate: true or false.
+	GenerateSet bool
+
+	// Correlation is set for correlation rules (which have no detection).
+	Correlation *Correlation
 
 	cond node
 }
@@ -259,7 +264,7 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 	}
 	before := len(p.errs)
 	r := &Rule{File: p.file, Line: root.Line}
-	var detKey, detVal, titleKey, idKey *yaml.Node
+	var detKey, detVal, titleKey, idKey, corrKey, corrVal *yaml.Node
 	// notRule is set for correlation and collection documents, which are
 	// not detection rules: complaining about their missing title or
 	// detection would only bury the one error that matters.
@@ -319,17 +324,17 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 				p.errorf(v, "generate must be true or false")
 			} else {
 				r.Generate = strings.EqualFold(v.Value, "true")
+				r.GenerateSet = true
 			}
 		case "detection":
 			detKey, detVal = k, v
 		case "correlation":
-			p.errorf(k, "correlation rules are not supported yet")
-			notRule = true
+			corrKey, corrVal = k, v
 		case "type":
 			// Top-level type is how early drafts marked correlations; next
 			// to a detection block it is just a custom attribute.
 			if !hasKey(root, "detection") && !hasKey(root, "correlation") {
-				p.errorf(k, "correlation rules are not supported yet")
+				p.errorf(k, "type belongs inside a correlation block (correlation: {type: %s, rules: [...], timespan: ..., condition: ...})", v.Value)
 				notRule = true
 			}
 		case "action":
@@ -345,6 +350,16 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 	}
 	if idKey == nil {
 		p.errorf(root, "rule has no id (a UUID, e.g. 929a690e-bef0-4204-a928-ef5e620d6fcc)")
+	}
+	if corrKey != nil {
+		if detKey != nil {
+			p.errorf(detKey, "a correlation rule has no detection: put the detection in its own rule document and refer to it in rules:")
+		}
+		r.Correlation = p.correlation(corrKey, corrVal)
+		if len(p.errs) > before || r.Correlation == nil || r.ID == "" {
+			return nil
+		}
+		return r
 	}
 	switch {
 	case detKey == nil:

@@ -63,6 +63,7 @@ detection:
 		File:           "meta.yml",
 		Line:           1,
 		Generate:       true,
+		GenerateSet:    true,
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("got  %+v\nwant %+v", r, want)
