@@ -206,7 +206,7 @@ func sniffExport(t string) string {
 		if registered("m365") {
 			return "?"
 		}
-	case strings.HasPrefix(t, "{") && (strings.Contains(t, `"@timestamp"`) || strings.Contains(t, `"email":{`) ||
+	case strings.HasPrefix(t, "{") && !isZeekJSON(t) && (strings.Contains(t, `"@timestamp"`) || strings.Contains(t, `"email":{`) ||
 		strings.Contains(t, `"email": {`) || strings.Contains(t, `"email.`) || strings.Contains(t, `"src_user"`)):
 		return pick("json-export")
 	}

@@ -202,3 +202,11 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+func TestSniffLeavesZeekJSON(t *testing.T) {
+	// Zeek records shipped with an @timestamp are still Zeek's (the zeek
+	// format is not registered here, so they fall to "json").
+	if got := normalize.Sniff(`{"@timestamp":"2026-11-27T08:00:00Z","_path":"smtp","uid":"C1"}`); got == "json-export" {
+		t.Errorf("Sniff = %q", got)
+	}
+}
