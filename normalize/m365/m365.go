@@ -59,6 +59,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/normalize/csvevents"
@@ -186,6 +187,8 @@ type Parser struct {
 	depth    int
 	inString bool
 	escaped  bool
+
+	keys map[string]int // JSON key -> column, see keyColumn
 
 	ignored      [numCategories]int
 	records      int
@@ -398,8 +401,8 @@ func (p *Parser) jsonLine(text string, src schema.Line, emit normalize.Emit) nor
 	for _, m := range recs {
 		var rec [numCols]string
 		for k, v := range m {
-			c, ok := columnNames[canonical(k)]
-			if !ok || rec[c] != "" {
+			c := p.keyColumn(k)
+			if c < 0 || rec[c] != "" {
 				continue
 			}
 			rec[c] = jsonText(v)
@@ -409,6 +412,25 @@ func (p *Parser) jsonLine(text string, src schema.Line, emit normalize.Emit) nor
 		}
 	}
 	return result
+}
+
+// keyColumn resolves a JSON key to a column (-1 for none), remembering the
+// answers: records repeat the same few keys.
+func (p *Parser) keyColumn(k string) int {
+	if c, ok := p.keys[k]; ok {
+		return c
+	}
+	c, ok := columnNames[canonical(k)]
+	if !ok {
+		c = -1
+	}
+	if p.keys == nil {
+		p.keys = map[string]int{}
+	}
+	if len(p.keys) < 256 {
+		p.keys[k] = c
+	}
+	return c
 }
 
 // decodeDocument finds the message trace records of a JSON document.
@@ -450,6 +472,10 @@ func jsonText(v json.RawMessage) string {
 	}
 	switch v[0] {
 	case '"':
+		if len(v) >= 2 && v[len(v)-1] == '"' && bytes.IndexByte(v[1:len(v)-1], '\\') < 0 &&
+			bytes.IndexByte(v[1:len(v)-1], '"') < 0 && utf8.Valid(v) {
+			return strings.TrimSpace(string(v[1 : len(v)-1])) // no escapes: the text itself
+		}
 		var s string
 		if json.Unmarshal(v, &s) != nil {
 			return ""
