@@ -435,7 +435,8 @@ func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 		sigmaRules = append(sigmaRules, rules...)
 	})
 	errs = append(errs, walkErrs...)
-	if err := sigma.Link(sigmaRules).Err(); err != nil {
+	declared := declaredRefs(sources)
+	if err := sigma.Link(sigmaRules, func(ref string) bool { return declared[ref] || declared[strings.ToLower(ref)] }).Err(); err != nil {
 		errs = append(errs, flatten(err)...)
 	}
 	for _, sr := range sigmaRules {
@@ -773,6 +774,34 @@ func fromSigma(sr *sigma.Rule) *Rule {
 		corr:        sr.Correlation,
 		slot:        -1,
 	}
+}
+
+// declaredRefs returns the ids (lower case) and names of every Sigma rule
+// document of the sources, compiled or not.
+func declaredRefs(sources []Source) map[string]bool {
+	refs := map[string]bool{}
+	walkRuleFiles(sources, func(_ string, data []byte) {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var doc struct {
+				ID   string `yaml:"id"`
+				Name string `yaml:"name"`
+			}
+			if err := dec.Decode(&doc); err != nil {
+				if errors.Is(err, io.EOF) {
+					return
+				}
+				continue
+			}
+			if doc.ID != "" {
+				refs[strings.ToLower(doc.ID)] = true
+			}
+			if doc.Name != "" {
+				refs[doc.Name] = true
+			}
+		}
+	})
+	return refs
 }
 
 // DeclaredIDs returns the id of every rule document in the sources, whether

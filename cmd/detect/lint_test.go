@@ -60,9 +60,9 @@ func TestLintReportsEverythingPositionedAndSorted(t *testing.T) {
 func TestRulesList(t *testing.T) {
 	code, out, _ := detect(t, "", "rules", "list", "--rules", "../../rules")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 11 || !strings.HasPrefix(lines[0], "ID") ||
-		!strings.Contains(out, "2bbe00e5-0b9c-4fcf-803c-baaa054d1904  sigma   high    Dangerous attachment file type") ||
-		!strings.Contains(out, "d5629312-6dab-48d5-85e7-516414111798  rego    high    Sender domain looks like a protected domain") {
+	if code != 0 || len(lines) != 21 || !strings.HasPrefix(lines[0], "ID") ||
+		!strings.Contains(out, "2bbe00e5-0b9c-4fcf-803c-baaa054d1904  sigma   high           Dangerous attachment file type") ||
+		!strings.Contains(out, "d5629312-6dab-48d5-85e7-516414111798  rego    high           Sender domain looks like a protected domain") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 	_, md, _ := detect(t, "", "rules", "list", "--markdown")

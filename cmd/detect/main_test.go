@@ -61,7 +61,7 @@ func TestQuickStart(t *testing.T) {
 	if got != want {
 		t.Errorf("alerts -want +got\n-%s\n+%s", want, got)
 	}
-	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 6 (4 of 10 rules fired)"} {
+	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 6 (4 of 20 rules fired)"} {
 		if !strings.Contains(errOut, s) {
 			t.Errorf("summary lacks %q:\n%s", s, errOut)
 		}

@@ -197,8 +197,10 @@ func (p *parser) correlationCond(c *Correlation, v *yaml.Node, field func(*yaml.
 // that some correlation refers to alerts on its own only when it says
 // generate: true or a correlation referring to it does; other rules alert
 // unless they say generate: false. Errors (unknown rules, cycles, chains)
-// are positioned at the reference and wrap ErrLink.
-func Link(rules []*Rule) ErrorList {
+// are positioned at the reference and wrap ErrLink. A reference that
+// declared accepts (a rule that exists but did not compile, reported where
+// it is) is not reported again; declared may be nil.
+func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 	var errs ErrorList
 	byID := map[string]*Rule{}
 	byName := map[string]*Rule{}
@@ -253,6 +255,8 @@ func Link(rules []*Rule) ErrorList {
 				n = c.refs[i]
 			}
 			switch {
+			case t == nil && declared != nil && declared(ref):
+				continue
 			case t == nil:
 				errAt(r, n, c.line, c.col, "correlation refers to unknown rule %q (no rule has this id or name)", ref)
 				continue
