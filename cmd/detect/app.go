@@ -39,8 +39,9 @@ func newApp(e *env) *cli.App {
 	app := &cli.App{
 		Name:  "detect",
 		Usage: "detection-as-code for mail-server (SMTP) logs",
-		Description: `detect normalizes Postfix logs (more formats to come) into one event schema and
-runs Sigma rules over them. Rules are files you version, review and test like code.
+		Description: `detect normalizes mail logs (Postfix, Exim, Sendmail, Exchange, Microsoft 365,
+Zeek, amavis, CSV/JSON exports) into one event schema and runs Sigma and Rego rules
+over them. Rules are files you version, review and test like code.
 
 Quick start:
    detect scan /var/log/mail.log              alerts from the embedded rule pack

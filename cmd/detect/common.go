@@ -24,7 +24,8 @@ var (
 	formatFlag = &cli.StringFlag{
 		Name:  "format",
 		Value: "auto",
-		Usage: "input `FORMAT`: auto (sniff each file), postfix, or json (events from detect normalize)",
+		Usage: "input `FORMAT`: auto (sniff each file) or one of " + strings.Join(normalize.Formats(), ", ") +
+			" (json: events from detect normalize)",
 	}
 	yearFlag = &cli.IntFlag{
 		Name:        "year",
