@@ -75,6 +75,11 @@ func writeSummary(w io.Writer, st pipeline.Stats, rs *engine.Ruleset) {
 	if rs == nil {
 		return
 	}
+	if ws := st.Window; ws.Late > 0 || ws.Overflow > 0 {
+		// Correlation windows could not count these events: say so, since a
+		// missed burst is exactly what a reader of the alerts cannot see.
+		fmt.Fprintf(w, "  correlation windows: %d events too late to count (out of order by more than the lateness), %d events of groups over the per-rule cap\n", ws.Late, ws.Overflow)
+	}
 	fmt.Fprintf(w, "  alerts: %d (%d of %s fired)\n", st.Alerts, len(st.AlertsByRule), plural(int64(rs.Len()), "rule"))
 	ids := make([]string, 0, len(st.AlertsByRule))
 	for id := range st.AlertsByRule {
