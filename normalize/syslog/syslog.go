@@ -14,6 +14,7 @@ package syslog
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -96,6 +97,9 @@ func New(opts Options) *Parser {
 func (p *Parser) Parse(line string) (Record, error) {
 	var r Record
 	s := skipPRI(line)
+	if len(s) > 2 && s[0] == '1' && s[1] == ' ' && (isDigit(s[2]) || s[2] == '-') {
+		return p.parse5424(s[2:])
+	}
 	var rest string
 	var ok bool
 	if len(s) > 0 && isDigit(s[0]) {
@@ -140,6 +144,86 @@ func (p *Parser) Parse(line string) (Record, error) {
 	}
 	r.Program, r.PID, r.Message = prog, pid, msg
 	return r, nil
+}
+
+// parse5424 reads the rest of an RFC 5424 line after "<PRI>1 ":
+// TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA [MSG], where "-"
+// stands for a missing value. Structured data is skipped (mail logs carry
+// their facts in MSG); the program is APP-NAME and the PID PROCID when it is
+// a number.
+func (p *Parser) parse5424(s string) (Record, error) {
+	var r Record
+	if s[0] == '-' {
+		return r, ErrTimestamp // an event without a time cannot be windowed or ordered
+	}
+	t, rest, ok := parse3339(s, p.loc)
+	if !ok {
+		return r, ErrTimestamp
+	}
+	r.Time = t
+	if t.After(p.newest3339) {
+		p.newest3339 = t
+	}
+	p.prev = t
+	var fields [4]string
+	rest = trimLeftSpace(rest)
+	for i := range fields {
+		tok, after, ok := cutToken(rest)
+		if !ok {
+			return r, ErrHost
+		}
+		if tok != "-" {
+			fields[i] = tok
+		}
+		rest = after
+	}
+	r.Host, r.Program = fields[0], fields[1]
+	if r.Host == "" {
+		return r, ErrHost
+	}
+	for i := 0; i < len(fields[2]) && isDigit(fields[2][i]); i++ {
+		if r.PID < 1<<30 {
+			r.PID = r.PID*10 + int(fields[2][i]-'0')
+		}
+	}
+	msg, ok := skipStructuredData(rest)
+	if !ok {
+		return r, ErrTag
+	}
+	r.Message = strings.TrimPrefix(msg, "\ufeff")
+	if r.Program == "" {
+		return r, ErrTag
+	}
+	return r, nil
+}
+
+// skipStructuredData drops "-" or one or more [id param="value" ...]
+// elements (values may hold escaped \" \] \\) and the space after them.
+func skipStructuredData(s string) (string, bool) {
+	if strings.HasPrefix(s, "-") {
+		return trimLeftSpace(s[1:]), true
+	}
+	for len(s) > 0 && s[0] == '[' {
+		inQuote := false
+		i := 1
+		for ; i < len(s); i++ {
+			c := s[i]
+			if c == '\\' && inQuote {
+				i++
+				continue
+			}
+			if c == '"' {
+				inQuote = !inQuote
+			} else if c == ']' && !inQuote {
+				break
+			}
+		}
+		if i >= len(s) {
+			return "", false
+		}
+		s = s[i+1:]
+	}
+	return trimLeftSpace(s), true
 }
 
 // skipPRI drops a leading "<digits>" priority.

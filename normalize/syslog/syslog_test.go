@@ -315,3 +315,34 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+func TestRFC5424(t *testing.T) {
+	p := New(Options{})
+	tests := []struct {
+		line            string
+		host, prog, msg string
+		pid             int
+		err             error
+		wantTime        string
+	}{
+		{`<22>1 2026-11-27T08:03:12.877713+01:00 mx1 postfix/smtpd 1201 - - NOQUEUE: reject: RCPT`, "mx1", "postfix/smtpd", "NOQUEUE: reject: RCPT", 1201, nil, "2026-11-27T07:03:12.877713Z"},
+		{`<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 [exampleSDID@32473 iut="3" eventSource="App] \"x\"" eventID="1011"][examplePriority@32473 class="high"] ` + "\ufeff" + `'su root' failed`, "mymachine.example.com", "su", "'su root' failed", 0, nil, "2003-10-11T22:14:15.003Z"},
+		{`1 2026-01-02T03:04:05Z host exim - - -`, "host", "exim", "", 0, nil, "2026-01-02T03:04:05Z"},
+		{`<13>1 - host app - - - msg`, "", "", "", 0, ErrTimestamp, ""},
+		{`<13>1 2026-01-02T03:04:05Z host app 1 - [unterminated x="y"`, "", "", "", 0, ErrTag, ""},
+		{`<13>1 2026-01-02T03:04:05Z - app 1 - - msg`, "", "", "", 0, ErrHost, ""},
+	}
+	for _, tc := range tests {
+		r, err := p.Parse(tc.line)
+		if err != tc.err {
+			t.Errorf("%q: err %v, want %v", tc.line, err, tc.err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if r.Host != tc.host || r.Program != tc.prog || r.Message != tc.msg || r.PID != tc.pid || r.Time.Format(time.RFC3339Nano) != tc.wantTime {
+			t.Errorf("%q:\n got %+v", tc.line, r)
+		}
+	}
+}
