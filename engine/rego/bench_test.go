@@ -3,6 +3,7 @@ package rego
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -190,4 +191,43 @@ func BenchmarkRegoEvalInputMap(b *testing.B) {
 		alerts += plainAlerts(rs)
 	}
 	b.ReportMetric(float64(alerts)/float64(b.N), "alerts/event")
+}
+
+// trafficSize is the length of the event stream of BenchmarkRegoTraffic.
+var trafficSize = flag.Int("traffic", 100_000, "events in the stream of BenchmarkRegoTraffic")
+
+// BenchmarkRegoTraffic scans trafficEvents, a stream shaped like a real
+// site's log, with a fresh Set per scan (memos start cold, as in `detect
+// scan`); ns/event is the cost per event. The memo's benefit depends on how
+// often values repeat, which benchEvents' 1000 events cycled by
+// BenchmarkRego overstate.
+//
+//	go test -run XXX -bench RegoTraffic -benchtime 1x ./engine/rego
+func BenchmarkRegoTraffic(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		size int
+	}{{"memo", 0}, {"nomemo", -1}} {
+		b.Run(bc.name, func(b *testing.B) {
+			rules, config := shippedRules(b)
+			events := trafficEvents(*trafficSize, 1)
+			b.ReportAllocs()
+			b.ResetTimer()
+			alerts := 0
+			for b.Loop() {
+				b.StopTimer()
+				s, err := Compile(rules, config, Options{CacheSize: bc.size})
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				for _, e := range events {
+					alerts += len(s.Eval(e))
+				}
+			}
+			n := float64(b.N) * float64(len(events))
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/event")
+			b.ReportMetric(float64(alerts)/n, "alerts/event")
+		})
+	}
 }

@@ -23,4 +23,18 @@
 // it requires. Every evaluation has a time budget; a rule that exceeds it is
 // counted, and after MaxStrikes such events disabled, so it cannot stall a
 // scan.
+//
+// Rules are memoized. A rule's alerts on an event depend only on the values
+// of the input fields it reads (data.config is fixed for a Set), so each
+// rule keeps a bounded cache (Options.CacheSize answers, two generations
+// per shard, sharded locks for concurrent Evals) of its hits by the values
+// of those fields, and evaluates only on a miss. Real traffic repeats: the
+// same sender domains, clients and relays recur all day. Only answers are
+// cached, never failures, so budget and error accounting are unchanged. A
+// rule is not memoized (and is evaluated on every event it applies to) when
+// its reads cannot be known or its result is not a function of them (see
+// planMemo): it reads input as a whole or with a computed key (input[k],
+// object.get(input, ...)), reads data outside data.config and the Set's
+// rules, or calls a built-in such as time.now_ns, rand.intn or
+// uuid.rfc4122.
 package rego

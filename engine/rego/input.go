@@ -1,6 +1,8 @@
 package rego
 
 import (
+	"encoding/binary"
+	"math"
 	"strconv"
 	"time"
 
@@ -99,6 +101,80 @@ func eventValue(e *schema.Event, want fieldSet) ast.Value {
 		kv = append(kv, [2]*ast.Term{fieldKeys[f], v})
 	}
 	return ast.NewObject(kv...)
+}
+
+// keyable reports whether appendKey can encode f: whether f's kind is one
+// that eventValue puts in the input.
+func keyable(f schema.Field) bool {
+	switch f.Kind() {
+	case schema.KindString, schema.KindInt, schema.KindFloat, schema.KindTime,
+		schema.KindStringList, schema.KindIntList, schema.KindObjectList:
+		return true
+	}
+	return false
+}
+
+// appendKey appends to dst the memo key of e for a rule that reads fields
+// (keyable, in schema order): for each field whether e has it and, when it
+// does, its value, encoded so that equal keys mean equal members of
+// eventValue(e, fields): strings and lists are length-prefixed, numbers in
+// their binary form, time as the instant. It mirrors eventValue: a change
+// to one is a change to the other (TestMemoKeyMatchesInput).
+func appendKey(dst []byte, e *schema.Event, fields []schema.Field) []byte {
+	for _, f := range fields {
+		if !e.Has(f) {
+			dst = append(dst, 0)
+			continue
+		}
+		dst = append(dst, 1)
+		switch f.Kind() {
+		case schema.KindString:
+			dst = appendKeyString(dst, e.Str(f))
+		case schema.KindInt:
+			n, _ := e.Number(f)
+			dst = binary.AppendVarint(dst, int64(n))
+		case schema.KindFloat:
+			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(e.Delay))
+		case schema.KindTime:
+			dst = binary.AppendVarint(dst, e.Time.Unix())
+			dst = binary.AppendUvarint(dst, uint64(e.Time.Nanosecond()))
+		case schema.KindStringList:
+			var list []string
+			switch f {
+			case schema.FieldAttachmentName:
+				list = e.AttachmentName
+			case schema.FieldAttachmentExt:
+				list = e.AttachmentExt
+			case schema.FieldAttachmentType:
+				list = e.AttachmentType
+			}
+			dst = binary.AppendUvarint(dst, uint64(len(list)))
+			for _, s := range list {
+				dst = appendKeyString(dst, s)
+			}
+		case schema.KindIntList:
+			dst = binary.AppendUvarint(dst, uint64(len(e.AttachmentSize)))
+			for _, n := range e.AttachmentSize {
+				dst = binary.AppendVarint(dst, n)
+			}
+		case schema.KindObjectList:
+			dst = binary.AppendUvarint(dst, uint64(len(e.Attachments)))
+			for i := range e.Attachments {
+				a := &e.Attachments[i]
+				dst = appendKeyString(dst, a.Name)
+				dst = appendKeyString(dst, a.Ext)
+				dst = appendKeyString(dst, a.Type)
+				dst = binary.AppendVarint(dst, a.Size)
+				dst = appendKeyString(dst, a.SHA256)
+			}
+		}
+	}
+	return dst
+}
+
+func appendKeyString(dst []byte, s string) []byte {
+	dst = binary.AppendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
 }
 
 // attachmentTerm is one attachment object, without its empty members (as

@@ -44,6 +44,14 @@ type Rule struct {
 	unknown    []string // custom keys this engine does not know
 	module     *ast.Module
 	meta       *ast.Annotations
+
+	// Memoization (planMemo): the fields the rule's alerts depend on, as a
+	// set and in schema order, and its cache; nil when the rule is not
+	// memoized, and noMemo says why.
+	keySet fieldSet
+	key    []schema.Field
+	cache  *ruleCache
+	noMemo string
 }
 
 // Requires is what an event must have for a rule to be evaluated on it

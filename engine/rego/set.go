@@ -35,6 +35,9 @@ type Options struct {
 	// Budget is the time one event's evaluation may take (DefaultBudget
 	// when zero).
 	Budget time.Duration
+	// CacheSize is how many answers each memoized rule keeps
+	// (DefaultCacheSize when zero; negative turns memoization off).
+	CacheSize int
 }
 
 // dispatchFile names the generated module that gathers every rule's alerts.
@@ -144,6 +147,11 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 			errs = append(errs, &Error{File: rules[0].File, Line: 1, Col: 1, Msg: "preparing the rule query: " + err.Error(), Err: err})
 			s.rules = nil
 		}
+		size := opts.CacheSize
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		planMemo(s.rules, c, size)
 	}
 	if len(errs) > 0 {
 		return s, sortErrors(errs)
@@ -335,22 +343,84 @@ func (s *Set) EvalRule(r *Rule, e *schema.Event) []Hit {
 }
 
 func (s *Set) eval(e *schema.Event, only int) []Hit {
-	var active activeRules
-	n := 0
+	st := s.newEvalState()
+	defer evalStates.Put(st)
+	// Which rules apply, and which of those are answered by their memo.
+	var need fieldSet // what the input must hold for the rules to run
+	nrun, nmemo := 0, 0
 	for i, r := range s.rules {
 		if (only >= 0 && i != only) || s.strikes[i].Load() >= MaxStrikes || !r.Requires.match(e) {
 			continue
 		}
-		if active == nil {
-			active = make(activeRules, len(s.rules))
+		if r.cache != nil {
+			start := len(st.keys)
+			st.keys = appendKey(st.keys, e, r.key)
+			st.keyAt[i] = [2]int{start, len(st.keys)}
+			if h, ok := r.cache.get(st.keys[start:]); ok {
+				st.memo[i], st.memoHit[i] = h, true
+				nmemo++
+				continue
+			}
+			need |= r.keySet
+		} else {
+			need |= s.fields
 		}
-		active[i] = true
-		n++
+		st.active[i] = true
+		nrun++
 	}
-	if n == 0 {
+	if nrun == 0 && nmemo == 0 {
 		return nil
 	}
-	input := eventValue(e, s.fields)
+	var hits []Hit
+	if nrun > 0 {
+		hits = s.runActive(e, eventValue(e, need), st.active, nrun)
+	}
+	// hits are in rule order; those of memoized rules are stored. A rule
+	// that failed (no longer active) stores nothing.
+	if nmemo == 0 {
+		j := 0
+		for i, on := range st.active {
+			if !on {
+				continue
+			}
+			k := j
+			for k < len(hits) && hits[k].Rule.index == i {
+				k++
+			}
+			if r := s.rules[i]; r.cache != nil {
+				at := st.keyAt[i]
+				r.cache.put(st.keys[at[0]:at[1]], cloneHits(hits[j:k]))
+			}
+			j = k
+		}
+		return hits
+	}
+	var out []Hit
+	j := 0
+	for i, r := range s.rules {
+		switch {
+		case st.memoHit[i]:
+			out = append(out, cloneHits(st.memo[i])...)
+		case st.active[i]:
+			k := j
+			for k < len(hits) && hits[k].Rule.index == i {
+				k++
+			}
+			if r.cache != nil {
+				at := st.keyAt[i]
+				r.cache.put(st.keys[at[0]:at[1]], cloneHits(hits[j:k]))
+			}
+			out = append(out, hits[j:k]...)
+			j = k
+		}
+	}
+	return out
+}
+
+// runActive evaluates the active rules (n of them) on input and returns
+// their hits in rule order. A rule that fails is accounted and made
+// inactive; the others keep their hits.
+func (s *Set) runActive(e *schema.Event, input ast.Value, active activeRules, n int) []Hit {
 	hits, err := s.run(input, active)
 	if err == nil {
 		return hits
@@ -358,7 +428,9 @@ func (s *Set) eval(e *schema.Event, only int) []Hit {
 	// Something went wrong: find out which rule, each on its own, and keep
 	// the alerts of the others.
 	if n == 1 {
-		s.account(slices.Index(active, true), e, err)
+		i := slices.Index(active, true)
+		s.account(i, e, err)
+		active[i] = false
 		return nil
 	}
 	hits = nil
@@ -371,11 +443,40 @@ func (s *Set) eval(e *schema.Event, only int) []Hit {
 		h, err := s.run(input, one)
 		if err != nil {
 			s.account(i, e, err)
+			active[i] = false
 			continue
 		}
 		hits = append(hits, h...)
 	}
 	return hits
+}
+
+// evalState is the scratch space of one eval, by rule index.
+type evalState struct {
+	active  activeRules
+	memoHit []bool
+	memo    [][]Hit
+	keyAt   [][2]int
+	keys    []byte
+}
+
+var evalStates sync.Pool
+
+func (s *Set) newEvalState() *evalState {
+	n := len(s.rules)
+	st, _ := evalStates.Get().(*evalState)
+	if st == nil || cap(st.active) < n {
+		return &evalState{active: make(activeRules, n), memoHit: make([]bool, n), memo: make([][]Hit, n), keyAt: make([][2]int, n)}
+	}
+	st.active = st.active[:n]
+	st.memoHit = st.memoHit[:n]
+	st.memo = st.memo[:n]
+	st.keyAt = st.keyAt[:n]
+	clear(st.active)
+	clear(st.memoHit)
+	clear(st.memo)
+	st.keys = st.keys[:0]
+	return st
 }
 
 // account records a rule's failure on e.
