@@ -80,21 +80,57 @@ var activeDecl = &oparego.Function{
 	Decl: types.NewFunction(types.Args(types.N), types.B),
 }
 
-// activeKey carries the active rules of one evaluation in its context.
-type activeKey struct{}
+// runKey carries the evalRun of one evaluation in its context.
+type runKey struct{}
+
+// evalRun is what the engine's internal built-ins of one evaluation read
+// and write.
+type evalRun struct {
+	active activeRules
+	// reads are the input fields each rule read (by rule index), as
+	// detect.internal.read records them.
+	reads []fieldSet
+}
 
 // activeRules is the set of rules one evaluation runs, by index.
 type activeRules []bool
 
 func activeBuiltin(bctx oparego.BuiltinContext, n *ast.Term) (*ast.Term, error) {
-	active, _ := bctx.Context.Value(activeKey{}).(activeRules)
+	run, _ := bctx.Context.Value(runKey{}).(*evalRun)
 	i, ok := n.Value.(ast.Number).Int()
-	return ast.InternedTerm(ok && i >= 0 && i < len(active) && active[i]), nil
+	return ast.InternedTerm(ok && run != nil && i >= 0 && i < len(run.active) && run.active[i]), nil
 }
 
-func withActive(ctx context.Context, a activeRules) context.Context {
-	return context.WithValue(ctx, activeKey{}, a)
+func withRun(ctx context.Context, run *evalRun) context.Context {
+	return context.WithValue(ctx, runKey{}, run)
 }
+
+// readDecl declares the marker that instrumented rule modules call before
+// each expression that reads input (instrument): detect.internal.read(n)
+// records that rule n>>readShift read the fields in the low bits of n. It
+// is always true. Rule modules may not call it.
+var readDecl = &oparego.Function{
+	Name: "detect.internal.read",
+	Decl: types.NewFunction(types.Args(types.N), types.B),
+}
+
+// readShift is where the rule index starts in detect.internal.read's
+// argument: the fields (a fieldSet) are below.
+const readShift = 40
+
+func readBuiltin(bctx oparego.BuiltinContext, n *ast.Term) (*ast.Term, error) {
+	if run, _ := bctx.Context.Value(runKey{}).(*evalRun); run != nil {
+		if x, ok := n.Value.(ast.Number).Int64(); ok {
+			if i := int(x >> readShift); i >= 0 && i < len(run.reads) {
+				run.reads[i] |= fieldSet(x & (1<<readShift - 1))
+			}
+		}
+	}
+	return ast.InternedTerm(true), nil
+}
+
+// internalBuiltins are the engine's own built-ins, which rules may not call.
+var internalBuiltins = []*oparego.Function{activeDecl, readDecl}
 
 // customBuiltins are the built-ins this package adds to OPA's, for rules
 // and tests.

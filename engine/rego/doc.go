@@ -25,16 +25,26 @@
 // scan.
 //
 // Rules are memoized. A rule's alerts on an event depend only on the values
-// of the input fields it reads (data.config is fixed for a Set), so each
-// rule keeps a bounded cache (Options.CacheSize answers, two generations
-// per shard, sharded locks for concurrent Evals) of its hits by the values
-// of those fields, and evaluates only on a miss. Real traffic repeats: the
-// same sender domains, clients and relays recur all day. Only answers are
-// cached, never failures, so budget and error accounting are unchanged. A
-// rule is not memoized (and is evaluated on every event it applies to) when
-// its reads cannot be known or its result is not a function of them (see
-// planMemo): it reads input as a whole or with a computed key (input[k],
-// object.get(input, ...)), reads data outside data.config and the Set's
-// rules, or calls a built-in such as time.now_ns, rand.intn or
-// uuid.rfc4122.
+// of the input fields its evaluation reads (data.config is fixed for a
+// Set), so each rule keeps a bounded cache of its hits (Options.CacheSize
+// answers; two generations per shard, sharded locks for concurrent Evals)
+// and is evaluated only on a miss. Evaluations record which fields they
+// actually read: the rule modules are compiled instrumented, with a marker
+// before every expression that reads input (instrument), and the answer is
+// keyed by the values of those fields only. internal_domain_spoof, say,
+// stops at input.sender_domain in local_domains for almost all mail, so
+// its answer for any event of that type from that domain is known after
+// one evaluation, whatever the sender, client and relay. The sets of fields
+// evaluations read (a rule's shapes, a handful) are tried in turn on
+// lookup. Only answers are cached, never failures, so budget and error
+// accounting are unchanged. A rule is not memoized (and is evaluated on
+// every event it applies to) when its reads cannot be known or its result
+// is not a function of them (see planMemo): it reads input as a whole or
+// with a computed key (input[k], object.get(input, ...)), reads data
+// outside data.config and the Set's rules, or calls a built-in such as
+// time.now_ns, rand.intn or uuid.rfc4122.
+//
+// Rules whose value does not depend on the event (tables built from
+// data.config, like lookalike_domain's protected) are computed once per Set
+// instead of once per evaluation (constRules).
 package rego

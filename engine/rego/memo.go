@@ -4,6 +4,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -41,6 +42,106 @@ var impureBuiltins = sync.OnceValue(func() map[string]bool {
 	return out
 })
 
+// ruleMemo is what memoizing one rule takes.
+type ruleMemo struct {
+	// fields are the input fields the rule can read at all (its module's
+	// and, transitively, those of the rules it uses): its input holds
+	// these, and they are the one shape of a rule whose reads are not
+	// recorded (traced false).
+	fields fieldSet
+	// traced is whether the rule's evaluations record what they read
+	// (instrument); then its answers are keyed by the fields an
+	// evaluation read, not by all it could have.
+	traced bool
+	// always are fields the instrumentation cannot see being read (input
+	// imports, default rules): part of every shape.
+	always fieldSet
+	// deps are the rules (by index) whose modules this rule's evaluation
+	// may run, itself included: what they read is what it read.
+	deps  []int
+	cache *ruleCache
+
+	mu     sync.Mutex                  // serializes adding shapes
+	shapes atomic.Pointer[[]memoShape] // copy on write
+}
+
+// memoShape is a set of fields some evaluation of the rule read: answers
+// are keyed by the values of one shape's fields, prefixed with its index.
+type memoShape struct {
+	set    fieldSet
+	fields []schema.Field
+}
+
+// maxShapes bounds a rule's shapes; evaluations that read a set of fields
+// beyond them are not remembered.
+const maxShapes = 16
+
+// lookup returns the memoized hits of the rule on e, trying each shape in
+// the order they were found. buf is scratch space for keys.
+func (m *ruleMemo) lookup(e *schema.Event, buf []byte) ([]Hit, bool, []byte) {
+	shapes := m.shapes.Load()
+	if shapes == nil {
+		return nil, false, buf
+	}
+	for id, sh := range *shapes {
+		buf = append(buf[:0], byte(id))
+		buf = appendKey(buf, e, sh.fields)
+		if h, ok := m.cache.get(buf); ok {
+			return h, true, buf
+		}
+	}
+	return nil, false, buf
+}
+
+// remember stores hits, the answer of an evaluation on e that read the
+// fields reads, under their shape. hits must not be modified afterwards.
+func (m *ruleMemo) remember(e *schema.Event, reads fieldSet, hits []Hit, buf []byte) []byte {
+	id := m.shape(reads)
+	if id < 0 {
+		return buf
+	}
+	sh := (*m.shapes.Load())[id]
+	buf = append(buf[:0], byte(id))
+	buf = appendKey(buf, e, sh.fields)
+	m.cache.put(buf, hits)
+	return buf
+}
+
+// shape returns the index of the shape of reads, adding it when new, or -1
+// when there are maxShapes already.
+func (m *ruleMemo) shape(reads fieldSet) int {
+	if shapes := m.shapes.Load(); shapes != nil {
+		for id, sh := range *shapes {
+			if sh.set == reads {
+				return id
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var shapes []memoShape
+	if p := m.shapes.Load(); p != nil {
+		shapes = *p
+	}
+	for id, sh := range shapes {
+		if sh.set == reads {
+			return id
+		}
+	}
+	if len(shapes) >= maxShapes {
+		return -1
+	}
+	sh := memoShape{set: reads}
+	for _, f := range schema.Fields() {
+		if reads.has(f) {
+			sh.fields = append(sh.fields, f)
+		}
+	}
+	next := append(slices.Clip(shapes), sh)
+	m.shapes.Store(&next)
+	return len(next) - 1
+}
+
 // planMemo decides which rules are memoized and by which fields. A rule's
 // alerts are a function of the values of the input fields it reads when
 //
@@ -61,8 +162,9 @@ func planMemo(rules []*Rule, c *ast.Compiler, size int) {
 	for i, r := range rules {
 		byName[r.name] = i
 	}
-	deps := make([][]int, len(rules))
+	memos := make([]*ruleMemo, len(rules))
 	for i, r := range rules {
+		r.memo, r.noMemo = nil, ""
 		m := c.Modules[r.File]
 		if m == nil {
 			r.noMemo = "its compiled module is missing"
@@ -74,58 +176,151 @@ func planMemo(rules []*Rule, c *ast.Compiler, size int) {
 			r.noMemo = "it reads input as a whole or with a computed key"
 			continue
 		}
-		r.keySet = reads
-		deps[i], r.noMemo = memoRefs(m, byName)
+		deps, why := memoRefs(m, byName)
+		if why != "" {
+			r.noMemo = why
+			continue
+		}
+		if !slices.Contains(deps, i) {
+			deps = append(deps, i)
+		}
+		memos[i] = &ruleMemo{fields: reads, always: unseenReads(r.module), deps: deps, traced: true}
 	}
-	// A rule depends on the fields of the rules it uses, and is not
+	// A rule depends on the rules it uses, transitively, and is not
 	// memoizable when one of them is not.
 	for changed := true; changed; {
 		changed = false
 		for i, r := range rules {
+			m := memos[i]
 			if r.noMemo != "" {
 				continue
 			}
-			for _, d := range deps[i] {
-				dr := rules[d]
+			for _, d := range m.deps {
+				dr, dm := rules[d], memos[d]
 				if dr.noMemo != "" {
 					r.noMemo = "it uses rule " + dr.Package + ", which is not memoized: " + dr.noMemo
 					changed = true
 					break
 				}
-				if r.keySet|dr.keySet != r.keySet {
-					r.keySet |= dr.keySet
+				if m.fields|dm.fields != m.fields || m.always|dm.always != m.always {
+					m.fields |= dm.fields
+					m.always |= dm.always
 					changed = true
+				}
+				for _, dd := range dm.deps {
+					if !slices.Contains(m.deps, dd) {
+						m.deps = append(m.deps, dd)
+						changed = true
+					}
 				}
 			}
 		}
 	}
-	for _, r := range rules {
-		r.key = nil
-		r.cache = nil
+	for i, r := range rules {
 		if r.noMemo != "" {
-			r.keySet = 0
 			continue
 		}
+		m := memos[i]
 		for _, f := range schema.Fields() {
-			if !r.keySet.has(f) {
+			if !m.fields.has(f) {
 				continue
 			}
 			if !keyable(f) {
 				r.noMemo = "it reads " + f.Name() + ", a field of a kind the cache cannot key"
 				break
 			}
-			r.key = append(r.key, f)
+			if int(f) >= readShift {
+				m.traced = false
+			}
 		}
 		if r.noMemo != "" {
-			r.key, r.keySet = nil, 0
 			continue
 		}
-		if size > 0 {
-			r.cache = newRuleCache(size)
-		} else {
+		if size <= 0 {
 			r.noMemo = "memoization is off"
+			continue
+		}
+		slices.Sort(m.deps)
+		m.cache = newRuleCache(size)
+		r.memo = m
+	}
+}
+
+// unseenReads are the input fields module m reads where instrument puts no
+// marker: through imports (import input.sender) and in default rules.
+func unseenReads(m *ast.Module) fieldSet {
+	var n fieldSet
+	for _, imp := range m.Imports {
+		reads, _ := inputReads(imp)
+		n |= reads
+	}
+	for _, r := range m.Rules {
+		if r.Default {
+			reads, _ := inputReads(r)
+			n |= reads
 		}
 	}
+	return n
+}
+
+// instrument returns a copy of rule module m (as parsed) in which every
+// body calls detect.internal.read (readDecl) before each expression that
+// reads input, with the fields it reads (closures in it included), and,
+// when the head reads input, after the last one. Evaluating the copy
+// records in evalRun.reads[index] the fields the evaluation read: input is
+// read only while expressions run, and every expression the compiler makes
+// of a body expression comes after the marker placed before it (rewrites
+// expand an expression in place; reordering for safety only moves
+// expressions later, and markers have no variables), so no read precedes
+// its marker. Reads the markers cannot see are ruleMemo.always; the rule
+// index, which reads input before any body runs, is off in evaluations
+// that record reads.
+func instrument(m *ast.Module, index int) *ast.Module {
+	m = m.Copy()
+	for _, r := range m.Rules {
+		for def := r; def != nil; def = def.Else {
+			if def.Default {
+				continue
+			}
+			head, _ := inputReads(def.Head)
+			body := make([]*ast.Expr, 0, 2*len(def.Body)+1)
+			for _, x := range def.Body {
+				if reads, _ := inputReads(x); reads != 0 {
+					body = append(body, readMarker(index, reads, x.Location))
+				}
+				body = append(body, x)
+			}
+			if head != 0 {
+				body = append(body, readMarker(index, head, def.Head.Location))
+			}
+			def.Body = ast.NewBody(body...)
+		}
+	}
+	return m
+}
+
+var readOp = ast.MustParseRef(readDecl.Name)
+
+func readMarker(index int, reads fieldSet, loc *ast.Location) *ast.Expr {
+	x := ast.NewExpr([]*ast.Term{ast.NewTerm(readOp.Copy()), ast.IntNumberTerm(index<<readShift | int(reads))})
+	x.Location = loc
+	for _, t := range x.Terms.([]*ast.Term) {
+		t.Location = loc
+	}
+	return x
+}
+
+// shapeOf is the shape an evaluation of the rule read: what the markers of
+// the modules it may run recorded, and what they cannot see.
+func (m *ruleMemo) shapeOf(reads []fieldSet) fieldSet {
+	if !m.traced {
+		return m.fields
+	}
+	n := m.always
+	for _, d := range m.deps {
+		n |= reads[d]
+	}
+	return n & m.fields // the input holds nothing else
 }
 
 // memoRefs returns the rules (by index) that m uses through

@@ -72,6 +72,19 @@ func memoEvents(n int) []*schema.Event {
 	return events
 }
 
+// plainSet is a Set that evaluates every rule on every event, without
+// memos or shared constants: the path TestFastPathAgreesWithPlainEval
+// checks against OPA's plain evaluation.
+func plainSet(t *testing.T, files []File, config map[string]any) *Set {
+	t.Helper()
+	s, err := Compile(files, config, Options{CacheSize: -1, Budget: slowMachine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.consts = nil
+	return s
+}
+
 // Memoized evaluation yields exactly what evaluating every rule on every
 // event does, with the default cache and with one so small that it evicts
 // all the time.
@@ -82,10 +95,7 @@ func TestMemoAgreesWithUncached(t *testing.T) {
 	}
 	events := memoEvents(n)
 	rules, config := shippedRules(t)
-	plain, err := Compile(rules, config, Options{CacheSize: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain := plainSet(t, rules, config)
 	want := make([][]hitView, len(events))
 	alerts := 0
 	for i, e := range events {
@@ -96,12 +106,12 @@ func TestMemoAgreesWithUncached(t *testing.T) {
 		t.Fatal("no alerts: the events do not exercise the rules")
 	}
 	for _, size := range []int{0, 64} {
-		s, err := Compile(rules, config, Options{CacheSize: size})
+		s, err := Compile(rules, config, Options{CacheSize: size, Budget: slowMachine})
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range s.Rules() {
-			if r.cache == nil {
+			if r.memo == nil {
 				t.Errorf("%s is not memoized: %s", r.Package, r.noMemo)
 			}
 		}
@@ -117,8 +127,8 @@ func TestMemoAgreesWithUncached(t *testing.T) {
 			t.Errorf("cache size %d: %d of %d events differ", size, bad, len(events))
 		}
 		for _, r := range s.Rules() {
-			if limit := max(64, 2*cacheShards); size > 0 && r.cache.len() > limit {
-				t.Errorf("cache size %d: %s holds %d entries", size, r.Package, r.cache.len())
+			if limit := max(64, 2*cacheShards); size > 0 && r.memo.cache.len() > limit {
+				t.Errorf("cache size %d: %s holds %d entries", size, r.Package, r.memo.cache.len())
 			}
 		}
 	}
@@ -129,15 +139,12 @@ func TestMemoAgreesWithUncached(t *testing.T) {
 func TestMemoConcurrentEval(t *testing.T) {
 	events := memoEvents(1_000)
 	rules, config := shippedRules(t)
-	plain, err := Compile(rules, config, Options{CacheSize: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plain := plainSet(t, rules, config)
 	want := make([][]hitView, len(events))
 	for i, e := range events {
 		want[i] = viewHits(plain.Eval(e))
 	}
-	s, err := Compile(rules, config, Options{CacheSize: 128})
+	s, err := Compile(rules, config, Options{CacheSize: 128, Budget: slowMachine})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,18 +274,24 @@ func TestMemoPlan(t *testing.T) {
 	for _, r := range s.Rules() {
 		w := want[r.name]
 		if why, ok := strings.CutPrefix(w, "-"); ok {
-			if r.cache != nil || !strings.Contains(r.noMemo, why) {
-				t.Errorf("%s: memoized %v (%q), want not memoized for %q", r.name, r.cache != nil, r.noMemo, why)
+			if r.memo != nil || !strings.Contains(r.noMemo, why) {
+				t.Errorf("%s: memoized %v (%q), want not memoized for %q", r.name, r.memo != nil, r.noMemo, why)
 			}
 			continue
 		}
+		if r.memo == nil {
+			t.Errorf("%s: not memoized (%s), want memoized by %s", r.name, r.noMemo, w)
+			continue
+		}
 		var names []string
-		for _, f := range r.key {
-			names = append(names, f.Name())
+		for _, f := range schema.Fields() {
+			if r.memo.fields.has(f) {
+				names = append(names, f.Name())
+			}
 		}
 		slices.Sort(names)
-		if r.cache == nil || strings.Join(names, " ") != w {
-			t.Errorf("%s: memoized %v (%q) by %v, want by %s", r.name, r.cache != nil, r.noMemo, names, w)
+		if strings.Join(names, " ") != w {
+			t.Errorf("%s: memoized by %v, want by %s", r.name, names, w)
 		}
 	}
 	// Off.
@@ -286,7 +299,168 @@ func TestMemoPlan(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := s.Rules()[0]; r.cache != nil {
+	if r := s.Rules()[0]; r.memo != nil {
 		t.Error("CacheSize -1 memoizes")
+	}
+}
+
+// slowMachine is the budget of tests that compare alerts: a loaded machine
+// running -race must not make an evaluation time out and lose its alerts.
+const slowMachine = time.Minute
+
+// trickyRules read input in every way the memo's read recording must see:
+// imports, default rules, else chains, functions, comprehensions, every,
+// with, not, partial rules, rules of other modules and heads.
+var trickyRules = map[string]string{
+	"imports": `import input.sender as s
+
+alert contains "imp" if {
+	input.host == "h1"
+	s == "a"
+}`,
+	"defaults": `default lvl := "none"
+
+lvl := "high" if input.size > 5
+else := "mid" if input.size > 2
+
+alert contains sprintf("lvl %s %s", [lvl, input.host]) if {
+	input.event_type == "delivery"
+	lvl != "none"
+}`,
+	"functions": `f(x) := y if y := concat("-", [x, input.subject])
+
+alert contains f(input.host) if input.action == "a"`,
+	"closures": `alert contains "big" if {
+	input.event_type == "reject"
+	count([a | some a in input.attachments; a.size > 3]) > 0
+}
+
+alert contains "all" if {
+	input.event_type == "auth"
+	every a in input.attachments {
+		a.size > 1
+	}
+}`,
+	"with": `helper if input.subject == "x"
+
+alert contains "with" if {
+	input.host == "h2"
+	helper with input.subject as input.helo
+}`,
+	"flag": `flag if input.recipient == "r1"
+
+alert contains "flag" if {
+	input.host == "h4"
+	flag
+}`,
+	"uses": `alert contains "dep" if {
+	input.host == "h1"
+	data.detect.rules.flag.flag
+}`,
+	"heads": `alert contains input.sender if input.status == "s1"
+
+alert contains {"message": "obj", "from": input.src_ip, "n": input.size} if input.status == "s2"`,
+	"negation": `alert contains "neg" if {
+	input.host == "h3"
+	not input.src_ip
+	not input.direction == "inbound"
+}`,
+	"withdata": `default limit := 3
+
+limit := data.config.limit
+
+over_low if input.size > limit
+
+alert contains sprintf("over %d", [limit]) if input.size > limit
+
+alert contains "low" if {
+	input.host == "h3"
+	over_low with data.config.limit as 1
+}`,
+	"partial": `known contains x if some x in ["a", "x", "b"]
+
+alert contains concat(":", ["known", input.subject]) if {
+	input.host == "h2"
+	known[input.subject]
+}`,
+}
+
+func trickyFiles() []File {
+	var files []File
+	for name, body := range trickyRules {
+		src := fmt.Sprintf("# METADATA\n# title: %s\n# custom:\n#   id: 11111111-2222-4333-8444-%012d\npackage detect.rules.%s\n\n%s\n", name, len(files), name, body)
+		files = append(files, File{Path: name + ".rego", Data: []byte(src)})
+	}
+	return files
+}
+
+// trickyEvents draw every field the tricky rules read from a few values, so
+// that events agree on the fields one evaluation read and differ on others.
+func trickyEvents(n int) []*schema.Event {
+	rng := rand.New(rand.NewPCG(8, 9))
+	pick := func(list ...string) string { return list[rng.IntN(len(list))] }
+	out := make([]*schema.Event, n)
+	for i := range out {
+		e := &schema.Event{
+			Host: pick("h1", "h2", "h3", "h4", ""), EventType: pick("delivery", "reject", "auth", ""),
+			Size: int64(rng.IntN(8)), Subject: pick("a", "x", "b", "z", ""), Action: pick("a", "b"),
+			Helo: pick("x", "y", ""), Recipient: pick("r1", "r2", ""), Status: pick("s1", "s2", "s3", ""),
+			SrcIP: pick("", "1.2.3.4"), Direction: pick("", "inbound", "outbound"),
+		}
+		if rng.IntN(3) > 0 {
+			e.SetSender(pick("a", "b", ""))
+		}
+		for range rng.IntN(3) {
+			e.Attachments = append(e.Attachments, schema.Attachment{Name: "f", Size: int64(rng.IntN(6))})
+		}
+		e.Complete()
+		out[i] = e
+	}
+	return out
+}
+
+// Memoized rules of every shape yield what plain evaluation does, though
+// each evaluation keys its answer by only the fields it read.
+func TestMemoTrickyRules(t *testing.T) {
+	files := trickyFiles()
+	config := map[string]any{"limit": 4}
+	plain := plainSet(t, files, config)
+	events := trickyEvents(20_000)
+	want := make([][]hitView, len(events))
+	fired := map[string]int{}
+	for i, e := range events {
+		hits := plain.Eval(e)
+		want[i] = viewHits(hits)
+		for _, h := range hits {
+			fired[h.Rule.name]++
+		}
+	}
+	for name := range trickyRules {
+		if fired[name] == 0 {
+			t.Errorf("%s never fires: the events do not exercise it", name)
+		}
+	}
+	for _, size := range []int{0, 100} {
+		s, err := Compile(files, config, Options{CacheSize: size, Budget: slowMachine})
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := 0
+		for i, e := range events {
+			if got := viewHits(s.Eval(e)); !reflect.DeepEqual(got, want[i]) {
+				if bad++; bad <= 5 {
+					t.Errorf("cache size %d, event %s: memoized %+v, plain %+v", size, e.AppendJSON(nil), got, want[i])
+				}
+			}
+		}
+		for _, r := range s.Rules() {
+			if r.memo == nil || !r.memo.traced {
+				t.Errorf("%s: not memoized by what it reads (%s)", r.name, r.noMemo)
+				continue
+			}
+			if shapes := r.memo.shapes.Load(); size == 0 && (shapes == nil || len(*shapes) < 2) && r.name != "imports" && r.name != "withdata" {
+				t.Errorf("%s: one shape only: the test does not exercise recorded reads", r.name)
+			}
+		}
 	}
 }

@@ -45,12 +45,9 @@ type Rule struct {
 	module     *ast.Module
 	meta       *ast.Annotations
 
-	// Memoization (planMemo): the fields the rule's alerts depend on, as a
-	// set and in schema order, and its cache; nil when the rule is not
+	// memo is the rule's memo (planMemo); nil when the rule is not
 	// memoized, and noMemo says why.
-	keySet fieldSet
-	key    []schema.Field
-	cache  *ruleCache
+	memo   *ruleMemo
 	noMemo string
 }
 

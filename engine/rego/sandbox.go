@@ -1,6 +1,8 @@
 package rego
 
 import (
+	"slices"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 	oparego "github.com/open-policy-agent/opa/v1/rego"
 )
@@ -45,7 +47,7 @@ func disabledCalls(m *ast.Module, file string) []*Error {
 		name := op.String()
 		if why, off := disabled[name]; off {
 			errs = append(errs, errorAt(file, loc, "%s is disabled in detect rules: %s", name, why))
-		} else if name == activeDecl.Name {
+		} else if slices.ContainsFunc(internalBuiltins, func(f *oparego.Function) bool { return f.Name == name }) {
 			errs = append(errs, errorAt(file, loc, "%s is internal to the engine", name))
 		}
 	}

@@ -52,6 +52,7 @@ type Set struct {
 	fields fieldSet // fields any rule reads: the input holds only these
 	budget time.Duration
 	data   map[string]any
+	consts *constRules // nil when there are none
 
 	strikes []atomic.Int32
 	mu      sync.Mutex
@@ -105,7 +106,7 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 	var c *ast.Compiler
 	for {
 		var cerrs []*Error
-		c, cerrs = compileRules(rules)
+		c, cerrs = compileRules(rules, false)
 		for _, e := range cerrs {
 			broken[e.File] = true
 			// The compiler's view of a disabled built-in ("undefined
@@ -143,15 +144,25 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 		}
 	}
 	if c != nil && len(rules) > 0 {
-		if err := s.prepare(c); err != nil {
-			errs = append(errs, &Error{File: rules[0].File, Line: 1, Col: 1, Msg: "preparing the rule query: " + err.Error(), Err: err})
-			s.rules = nil
-		}
 		size := opts.CacheSize
 		if size == 0 {
 			size = DefaultCacheSize
 		}
 		planMemo(s.rules, c, size)
+		s.consts = findConstRules(s.rules, c)
+		if c2, cerrs := compileRules(s.rules, true); len(cerrs) == 0 {
+			c = c2 // evaluate the instrumented modules
+		} else {
+			for _, r := range s.rules {
+				if r.memo != nil {
+					r.memo.traced = false
+				}
+			}
+		}
+		if err := s.prepare(c); err != nil {
+			errs = append(errs, &Error{File: rules[0].File, Line: 1, Col: 1, Msg: "preparing the rule query: " + err.Error(), Err: err})
+			s.rules = nil
+		}
 	}
 	if len(errs) > 0 {
 		return s, sortErrors(errs)
@@ -175,15 +186,19 @@ func newCompiler(print bool, extra ...*oparego.Function) *ast.Compiler {
 var inputSchema = sync.OnceValue(InputSchema)
 
 // compileRules compiles the rule modules with the dispatch module and checks
-// that every alert yields strings or objects.
-func compileRules(rules []*Rule) (*ast.Compiler, []*Error) {
+// that every alert yields strings or objects. With instrumented, memoized
+// rules whose reads are traced are compiled instrumented (instrument).
+func compileRules(rules []*Rule, instrumented bool) (*ast.Compiler, []*Error) {
 	modules := make(map[string]*ast.Module, len(rules)+1)
-	for _, r := range rules {
+	for i, r := range rules {
 		modules[r.File] = r.module
+		if instrumented && r.memo != nil && r.memo.traced {
+			modules[r.File] = instrument(r.module, i)
+		}
 	}
 	disp, blocks := dispatchModule(rules)
 	modules[dispatchFile] = disp
-	c := newCompiler(false, editDistanceDecl, activeDecl)
+	c := newCompiler(false, editDistanceDecl, activeDecl, readDecl)
 	c.Compile(modules)
 	var errs []*Error
 	if c.Failed() {
@@ -303,6 +318,7 @@ func (s *Set) prepare(c *ast.Compiler) error {
 		oparego.Query("data.detect.engine.hits"),
 		oparego.Function2(editDistanceDecl, editDistanceBuiltin),
 		oparego.Function1(activeDecl, activeBuiltin),
+		oparego.Function1(readDecl, readBuiltin),
 	)
 	pq, err := r.PrepareForEval(context.Background())
 	if err != nil {
@@ -345,70 +361,49 @@ func (s *Set) EvalRule(r *Rule, e *schema.Event) []Hit {
 func (s *Set) eval(e *schema.Event, only int) []Hit {
 	st := s.newEvalState()
 	defer evalStates.Put(st)
-	// Which rules apply, and which of those are answered by their memo.
-	var need fieldSet // what the input must hold for the rules to run
+	// Which rules apply, and which of them their memo answers. The others
+	// are evaluated together.
+	var need fieldSet // what the input must hold for them
 	nrun, nmemo := 0, 0
 	for i, r := range s.rules {
 		if (only >= 0 && i != only) || s.strikes[i].Load() >= MaxStrikes || !r.Requires.match(e) {
 			continue
 		}
-		if r.cache != nil {
-			start := len(st.keys)
-			st.keys = appendKey(st.keys, e, r.key)
-			st.keyAt[i] = [2]int{start, len(st.keys)}
-			if h, ok := r.cache.get(st.keys[start:]); ok {
-				st.memo[i], st.memoHit[i] = h, true
+		if m := r.memo; m != nil {
+			var h []Hit
+			var ok bool
+			if h, ok, st.keys = m.lookup(e, st.keys); ok {
+				st.memo[i], st.hit[i] = h, true
 				nmemo++
 				continue
 			}
-			need |= r.keySet
+			need |= m.fields
 		} else {
 			need |= s.fields
 		}
-		st.active[i] = true
+		st.run.active[i] = true
 		nrun++
 	}
-	if nrun == 0 && nmemo == 0 {
-		return nil
-	}
-	var hits []Hit
+	var hits []Hit // of the rules evaluated, in rule order
 	if nrun > 0 {
-		hits = s.runActive(e, eventValue(e, need), st.active, nrun)
+		hits = s.runActive(e, eventValue(e, need), st, nrun)
 	}
-	// hits are in rule order; those of memoized rules are stored. A rule
-	// that failed (no longer active) stores nothing.
-	if nmemo == 0 {
-		j := 0
-		for i, on := range st.active {
-			if !on {
-				continue
-			}
-			k := j
-			for k < len(hits) && hits[k].Rule.index == i {
-				k++
-			}
-			if r := s.rules[i]; r.cache != nil {
-				at := st.keyAt[i]
-				r.cache.put(st.keys[at[0]:at[1]], cloneHits(hits[j:k]))
-			}
-			j = k
-		}
+	if nmemo == 0 && !s.memoized(st) {
 		return hits
 	}
 	var out []Hit
 	j := 0
 	for i, r := range s.rules {
 		switch {
-		case st.memoHit[i]:
+		case st.hit[i]:
 			out = append(out, cloneHits(st.memo[i])...)
-		case st.active[i]:
+		case st.run.active[i]: // evaluated without error
 			k := j
 			for k < len(hits) && hits[k].Rule.index == i {
 				k++
 			}
-			if r.cache != nil {
-				at := st.keyAt[i]
-				r.cache.put(st.keys[at[0]:at[1]], cloneHits(hits[j:k]))
+			if m := r.memo; m != nil {
+				st.keys = m.remember(e, st.shape[i], cloneHits(hits[j:k]), st.keys)
 			}
 			out = append(out, hits[j:k]...)
 			j = k
@@ -417,47 +412,74 @@ func (s *Set) eval(e *schema.Event, only int) []Hit {
 	return out
 }
 
-// runActive evaluates the active rules (n of them) on input and returns
-// their hits in rule order. A rule that fails is accounted and made
+// memoized reports whether a memoized rule was evaluated in st.
+func (s *Set) memoized(st *evalState) bool {
+	for i, on := range st.run.active {
+		if on && s.rules[i].memo != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// runActive evaluates the active rules (n of them) of st on input and
+// returns their hits in rule order, and for each memoized one the shape of
+// what it read (st.shape). A rule that fails is accounted and made
 // inactive; the others keep their hits.
-func (s *Set) runActive(e *schema.Event, input ast.Value, active activeRules, n int) []Hit {
-	hits, err := s.run(input, active)
+func (s *Set) runActive(e *schema.Event, input ast.Value, st *evalState, n int) []Hit {
+	run := &st.run
+	hits, err := s.run(input, run)
 	if err == nil {
+		s.shapes(st)
 		return hits
 	}
 	// Something went wrong: find out which rule, each on its own, and keep
 	// the alerts of the others.
 	if n == 1 {
-		i := slices.Index(active, true)
+		i := slices.Index(run.active, true)
 		s.account(i, e, err)
-		active[i] = false
+		run.active[i] = false
 		return nil
 	}
+	all := slices.Clone(run.active)
+	clear(run.active)
 	hits = nil
-	for i, on := range active {
+	for i, on := range all {
 		if !on {
 			continue
 		}
-		one := make(activeRules, len(s.rules))
-		one[i] = true
-		h, err := s.run(input, one)
-		if err != nil {
+		run.active[i] = true
+		h, err := s.run(input, run)
+		if err == nil {
+			s.shapes(st)
+			hits = append(hits, h...)
+		} else {
 			s.account(i, e, err)
-			active[i] = false
-			continue
+			all[i] = false
 		}
-		hits = append(hits, h...)
+		run.active[i] = false
 	}
+	copy(run.active, all)
 	return hits
+}
+
+// shapes records in st.shape what each memoized active rule read in the
+// last run.
+func (s *Set) shapes(st *evalState) {
+	for i, on := range st.run.active {
+		if m := s.rules[i].memo; on && m != nil {
+			st.shape[i] = m.shapeOf(st.run.reads)
+		}
+	}
 }
 
 // evalState is the scratch space of one eval, by rule index.
 type evalState struct {
-	active  activeRules
-	memoHit []bool
-	memo    [][]Hit
-	keyAt   [][2]int
-	keys    []byte
+	run   evalRun
+	hit   []bool     // answered by the memo
+	memo  [][]Hit    // the memo's answer
+	shape []fieldSet // what an evaluated memoized rule read
+	keys  []byte
 }
 
 var evalStates sync.Pool
@@ -465,17 +487,15 @@ var evalStates sync.Pool
 func (s *Set) newEvalState() *evalState {
 	n := len(s.rules)
 	st, _ := evalStates.Get().(*evalState)
-	if st == nil || cap(st.active) < n {
-		return &evalState{active: make(activeRules, n), memoHit: make([]bool, n), memo: make([][]Hit, n), keyAt: make([][2]int, n)}
+	if st == nil || cap(st.hit) < n {
+		return &evalState{run: evalRun{active: make(activeRules, n), reads: make([]fieldSet, n)},
+			hit: make([]bool, n), memo: make([][]Hit, n), shape: make([]fieldSet, n)}
 	}
-	st.active = st.active[:n]
-	st.memoHit = st.memoHit[:n]
-	st.memo = st.memo[:n]
-	st.keyAt = st.keyAt[:n]
-	clear(st.active)
-	clear(st.memoHit)
+	st.run.active, st.run.reads = st.run.active[:n], st.run.reads[:n]
+	st.hit, st.memo, st.shape = st.hit[:n], st.memo[:n], st.shape[:n]
+	clear(st.run.active)
+	clear(st.hit)
 	clear(st.memo)
-	st.keys = st.keys[:0]
 	return st
 }
 
@@ -529,16 +549,17 @@ func keepTerm(t *ast.Term, _ *oparego.EvalContext) (any, error) { return t, nil 
 
 var noMetrics = metrics.NoOp()
 
-// run evaluates the active rules on input within the budget.
-func (s *Set) run(input ast.Value, active activeRules) ([]Hit, error) {
+// query evaluates pq on input within the budget and returns the set it
+// yields (nil when undefined or empty).
+func (s *Set) query(ctx context.Context, pq oparego.PreparedEvalQuery, input ast.Value, opts ...oparego.EvalOption) (ast.Set, error) {
 	cancel := topdown.NewCancel()
 	timer := time.AfterFunc(s.budget, cancel.Cancel)
-	rs, err := s.pq.Eval(withActive(context.Background(), active),
+	rs, err := pq.Eval(ctx, append(opts,
 		oparego.EvalParsedInput(input),
 		oparego.EvalExternalCancel(cancel),
 		oparego.EvalGenerateJSON(keepTerm),
 		oparego.EvalMetrics(noMetrics),
-	)
+	)...)
 	timer.Stop()
 	if err != nil {
 		return nil, err
@@ -554,6 +575,30 @@ func (s *Set) run(input ast.Value, active activeRules) ([]Hit, error) {
 	if set == nil || set.Len() == 0 {
 		return nil, nil
 	}
+	return set, nil
+}
+
+// run evaluates the active rules of run on input within the budget,
+// recording what they read in run.reads.
+func (s *Set) run(input ast.Value, run *evalRun) ([]Hit, error) {
+	clear(run.reads)
+	// The rule index reads input before any marker runs (instrument):
+	// off when a rule that records its reads runs.
+	index := true
+	for i, on := range run.active {
+		if m := s.rules[i].memo; on && m != nil && m.traced {
+			index = false
+			break
+		}
+	}
+	opts := []oparego.EvalOption{oparego.EvalRuleIndexing(index)}
+	if s.consts != nil {
+		opts = append(opts, oparego.EvalVirtualCache(&constCache{VirtualCache: topdown.NewVirtualCache(), consts: s.consts}))
+	}
+	set, err := s.query(withRun(context.Background(), run), s.pq, input, opts...)
+	if set == nil || err != nil {
+		return nil, err
+	}
 	hits := make([]Hit, 0, set.Len())
 	var ferr error
 	set.Sorted().Foreach(func(pair *ast.Term) {
@@ -565,35 +610,46 @@ func (s *Set) run(input ast.Value, active activeRules) ([]Hit, error) {
 		if !ok || i < 0 || i >= len(s.rules) {
 			return
 		}
-		h := Hit{Rule: s.rules[i]}
-		switch v := arr.Elem(1).Value.(type) {
-		case ast.String:
-			h.Message = string(v)
-		case ast.Object:
-			h.Fields = map[string]any{}
-			v.Foreach(func(k, val *ast.Term) {
-				key, ok := k.Value.(ast.String)
-				if !ok {
-					key = ast.String(k.Value.String())
-				}
-				if msg, isStr := val.Value.(ast.String); isStr && key == "message" {
-					h.Message = string(msg)
-					return
-				}
-				x, err := ast.JSON(val.Value)
-				if err != nil {
-					ferr = err
-					return
-				}
-				h.Fields[string(key)] = x
-			})
-			if len(h.Fields) == 0 {
-				h.Fields = nil
-			}
-		default:
-			h.Message = v.String()
+		h, err := alertHit(s.rules[i], arr.Elem(1).Value)
+		if err != nil {
+			ferr = err
 		}
 		hits = append(hits, h)
 	})
 	return hits, ferr
+}
+
+// alertHit is the Hit of an alert value of rule r: a message string, or an
+// object with a message and other fields.
+func alertHit(r *Rule, v ast.Value) (Hit, error) {
+	h := Hit{Rule: r}
+	var ferr error
+	switch v := v.(type) {
+	case ast.String:
+		h.Message = string(v)
+	case ast.Object:
+		h.Fields = map[string]any{}
+		v.Foreach(func(k, val *ast.Term) {
+			key, ok := k.Value.(ast.String)
+			if !ok {
+				key = ast.String(k.Value.String())
+			}
+			if msg, isStr := val.Value.(ast.String); isStr && key == "message" {
+				h.Message = string(msg)
+				return
+			}
+			x, err := ast.JSON(val.Value)
+			if err != nil {
+				ferr = err
+				return
+			}
+			h.Fields[string(key)] = x
+		})
+		if len(h.Fields) == 0 {
+			h.Fields = nil
+		}
+	default:
+		h.Message = v.String()
+	}
+	return h, ferr
 }
