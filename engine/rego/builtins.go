@@ -3,6 +3,8 @@ package rego
 import (
 	"context"
 	"fmt"
+	"unicode/utf8"
+	"unsafe"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	oparego "github.com/open-policy-agent/opa/v1/rego"
@@ -35,6 +37,12 @@ func editDistanceBuiltin(_ oparego.BuiltinContext, a, b *ast.Term) (*ast.Term, e
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("detect.edit_distance: want two strings")
 	}
+	if isASCII(string(as)) && isASCII(string(bs)) { // domain names: bytes are runes
+		if len(as) > maxDistanceRunes || len(bs) > maxDistanceRunes {
+			return nil, fmt.Errorf("detect.edit_distance: strings longer than %d characters", maxDistanceRunes)
+		}
+		return ast.InternedTerm(editDistanceASCII(string(as), string(bs))), nil
+	}
 	ar, br := []rune(string(as)), []rune(string(bs))
 	if len(ar) > maxDistanceRunes || len(br) > maxDistanceRunes {
 		return nil, fmt.Errorf("detect.edit_distance: strings longer than %d characters", maxDistanceRunes)
@@ -42,16 +50,43 @@ func editDistanceBuiltin(_ oparego.BuiltinContext, a, b *ast.Term) (*ast.Term, e
 	return ast.InternedTerm(EditDistance(ar, br)), nil
 }
 
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
 // EditDistance is the optimal string alignment distance of a and b:
 // insertions, deletions, substitutions and transpositions of adjacent
 // characters each cost 1, and no substring is edited twice. It is what
 // detect.edit_distance computes, exported for tests and tools.
 func EditDistance(a, b []rune) int {
+	return osaDistance(a, b, make([]int, 3*(len(b)+1)))
+}
+
+// editDistanceASCII is EditDistance of two ASCII strings, without
+// allocating for strings of domain-name length.
+func editDistanceASCII(a, b string) int {
+	var buf [3 * 128]int
+	rows := buf[:]
+	if n := 3 * (len(b) + 1); n <= len(buf) {
+		rows = buf[:n]
+	} else {
+		rows = make([]int, n)
+	}
+	return osaDistance(unsafe.Slice(unsafe.StringData(a), len(a)), unsafe.Slice(unsafe.StringData(b), len(b)), rows)
+}
+
+// osaDistance computes EditDistance with rows, 3*(len(b)+1) ints of
+// scratch space. a and b are only read.
+func osaDistance[T byte | rune](a, b []T, rows []int) int {
 	// Three rows of the dynamic-programming table are enough: the
 	// transposition looks two rows back.
-	prev2 := make([]int, len(b)+1)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+	n := len(b) + 1
+	prev2, prev, cur := rows[:n], rows[n:2*n], rows[2*n:3*n]
 	for j := range prev {
 		prev[j] = j
 	}

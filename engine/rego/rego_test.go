@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -426,8 +427,29 @@ func TestEditDistance(t *testing.T) {
 			t.Errorf("EditDistance(%q, %q) = %d, want %d (symmetry)", tc.b, tc.a, got, tc.want)
 		}
 	}
-	if _, err := editDistanceBuiltin(oparego.BuiltinContext{}, ast.StringTerm(strings.Repeat("a", maxDistanceRunes+1)), ast.StringTerm("a")); err == nil {
-		t.Error("no error for overlong strings")
+	for _, long := range []string{strings.Repeat("a", maxDistanceRunes+1), strings.Repeat("ü", maxDistanceRunes+1)} {
+		if _, err := editDistanceBuiltin(oparego.BuiltinContext{}, ast.StringTerm(long), ast.StringTerm("a")); err == nil {
+			t.Errorf("no error for overlong strings (%d bytes)", len(long))
+		}
+	}
+	// The built-in's ASCII path computes what EditDistance does.
+	rng := rand.New(rand.NewPCG(1, 2))
+	word := func() string {
+		b := make([]byte, rng.IntN(150))
+		for i := range b {
+			b[i] = "abc.-"[rng.IntN(5)]
+		}
+		return string(b)
+	}
+	for range 2000 {
+		a, b := word(), word()
+		if rng.IntN(10) == 0 {
+			b = a[:len(a)/2] + "ü" + a[len(a)/2:]
+		}
+		got, err := editDistanceBuiltin(oparego.BuiltinContext{}, ast.StringTerm(a), ast.StringTerm(b))
+		if want := EditDistance([]rune(a), []rune(b)); err != nil || got.Value.Compare(ast.InternedTerm(want).Value) != 0 {
+			t.Fatalf("detect.edit_distance(%q, %q) = %v, %v; want %d", a, b, got, err, want)
+		}
 	}
 }
 
