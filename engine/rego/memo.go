@@ -320,7 +320,7 @@ func (m *ruleMemo) shapeOf(reads []fieldSet) fieldSet {
 	for _, d := range m.deps {
 		n |= reads[d]
 	}
-	return n & m.fields // the input holds nothing else
+	return n & m.fields // the rule can read nothing else (planMemo)
 }
 
 // memoRefs returns the rules (by index) that m uses through

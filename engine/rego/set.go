@@ -44,8 +44,10 @@ type Options struct {
 const dispatchFile = "detect:engine.rego"
 
 // Set is a compiled set of Rego rules, answered by one prepared query. It is
-// safe for concurrent use; its only mutable state is the accounting of rules
-// that exceeded the time budget or failed (Problems).
+// safe for concurrent use; its mutable state is the rules' memos, the
+// values of its constant rules (both only ever hold answers evaluation
+// gave) and the accounting of rules that exceeded the time budget or failed
+// (Problems).
 type Set struct {
 	rules  []*Rule
 	pq     oparego.PreparedEvalQuery

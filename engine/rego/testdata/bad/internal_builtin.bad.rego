@@ -6,3 +6,5 @@
 package detect.rules.internal
 
 alert contains "x" if detect.internal.active(0)
+
+alert contains "y" if detect.internal.read(1)
