@@ -147,7 +147,7 @@ func Sniff(firstLine string) string {
 			return "zeek"
 		}
 		return "json"
-	case strings.Contains(t, " postfix/") || strings.Contains(t, " postfix-"):
+	case hasPostfixTag(t):
 		return "postfix"
 	}
 	var f string
@@ -239,6 +239,51 @@ func isEventsHeader(t string) bool {
 		}
 	}
 	return known >= 2 && 2*known >= len(cells)
+}
+
+// hasPostfixTag reports whether t carries a Postfix program tag: a word
+// "postfix/smtpd", "postfix-out/smtp" or "postfix/10025/smtpd", optionally
+// with "[pid]" and ":" (RFC 5424 lines have neither). Requiring the whole
+// word keeps prose that merely mentions postfix-logs/postfix-spam.log (a
+// README, a PROVENANCE file) from being read as a log.
+func hasPostfixTag(t string) bool {
+	for off := 0; off < len(t); {
+		i := strings.Index(t[off:], " postfix")
+		if i < 0 {
+			return false
+		}
+		start := off + i + 1
+		end := start
+		for end < len(t) && t[end] != ' ' {
+			end++
+		}
+		if isPostfixWord(t[start:end]) {
+			return true
+		}
+		off = start
+	}
+	return false
+}
+
+func isPostfixWord(w string) bool {
+	w = strings.TrimSuffix(w, ":")
+	if i := strings.IndexByte(w, '['); i >= 0 {
+		pid := w[i+1:]
+		if !strings.HasSuffix(pid, "]") || len(pid) < 2 || strings.Trim(pid[:len(pid)-1], "0123456789") != "" {
+			return false
+		}
+		w = w[:i]
+	}
+	rest, ok := strings.CutPrefix(w, "postfix")
+	if !ok || !strings.Contains(rest, "/") || strings.HasSuffix(rest, "/") {
+		return false
+	}
+	for _, c := range rest {
+		if !(c == '/' || c == '-' || c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z') {
+			return false
+		}
+	}
+	return rest[0] == '/' || rest[0] == '-'
 }
 
 func registered(name string) bool {

@@ -44,3 +44,17 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+func TestSniffNeedsAWholePostfixTag(t *testing.T) {
+	for line, want := range map[string]string{
+		"<22>1 2026-11-27T08:03:12Z mx1 postfix/10025/smtpd 1201 - - NOQUEUE: reject":  "postfix",
+		"Nov 28 05:57:01 mx1 postfix-out/smtp[7]: 4F1A: to=<a@b>":                      "postfix",
+		"| postfix-helo/postfix-spam.log | .tests/postfix-helo/postfix-spam.log | 2 |": "",
+		"- File: postfix.ini  <- contrib/ossec-testing/tests/postfix.ini":              "",
+		"see postfix/ for details": "",
+	} {
+		if got := Sniff(line); got != want {
+			t.Errorf("Sniff(%q) = %q, want %q", line, got, want)
+		}
+	}
+}
