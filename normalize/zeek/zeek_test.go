@@ -304,7 +304,7 @@ func TestTSVEqualsJSON(t *testing.T) {
 	for i, path := range []string{"brimdata-zed-sample-data/zeek-default/smtp.log", "brimdata-zed-sample-data/zeek-json/smtp.json"} {
 		r := newRun()
 		parseFile(t, filepath.Join(dir, path), path, plainLines, r)
-		for _, ev := range r.events {
+		for _, ev := range r.Parsed() {
 			ev.SourceFile, ev.SourceLine = "", 0
 			got[i] = append(got[i], string(ev.AppendJSON(nil)))
 		}
