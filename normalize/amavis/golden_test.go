@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,12 +12,11 @@ import (
 	"time"
 
 	"github.com/detect-dev/detect/internal/corpustest"
+	"github.com/detect-dev/detect/internal/goldentest"
 	"github.com/detect-dev/detect/normalize"
 	_ "github.com/detect-dev/detect/normalize/postfix" // Postfix lines in an amavis log
 	"github.com/detect-dev/detect/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden")
 
 // goldenNow pins the clock so that syslog stamps without a year come out
 // the same on every run.
@@ -149,40 +147,8 @@ func TestGolden(t *testing.T) {
 				t.Errorf("ignored stats sum to %d, ignored lines %d", ignored, r.Ignored)
 			}
 			counts, _ := json.MarshalIndent(r, "", "  ")
-			checkGolden(t, filepath.Join("testdata", "golden", gf.name+".jsonl"), r.jsonl)
-			checkGolden(t, filepath.Join("testdata", "golden", gf.name+".counts.json"), append(counts, '\n'))
+			goldentest.Compare(t, filepath.Join("testdata", "golden", gf.name+".jsonl"), r.jsonl)
+			goldentest.Compare(t, filepath.Join("testdata", "golden", gf.name+".counts.json"), append(counts, '\n'))
 		})
-	}
-}
-
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(gl) || i < len(wl); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s differs at line %d (rerun with -update if intended):\n got: %s\nwant: %s", path, i+1, g, w)
-			return
-		}
 	}
 }

@@ -4,18 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/detect-dev/detect/internal/goldentest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden")
 
 type goldenFile struct {
 	name, format, path string
@@ -114,40 +112,8 @@ func TestGolden(t *testing.T) {
 				t.Errorf("ignored stats sum to %d, ignored lines %d", ig, r.Ignored)
 			}
 			counts, _ := json.MarshalIndent(r, "", "  ")
-			checkGolden(t, filepath.Join("testdata", "golden", gf.name+".jsonl"), r.jsonl)
-			checkGolden(t, filepath.Join("testdata", "golden", gf.name+".counts.json"), append(counts, '\n'))
+			goldentest.Compare(t, filepath.Join("testdata", "golden", gf.name+".jsonl"), r.jsonl)
+			goldentest.Compare(t, filepath.Join("testdata", "golden", gf.name+".counts.json"), append(counts, '\n'))
 		})
-	}
-}
-
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(gl) || i < len(wl); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s differs at line %d (rerun with -update if intended):\n got: %s\nwant: %s", path, i+1, g, w)
-			return
-		}
 	}
 }

@@ -2,10 +2,8 @@ package postfix
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -16,11 +14,10 @@ import (
 	"time"
 
 	"github.com/detect-dev/detect/internal/corpustest"
+	"github.com/detect-dev/detect/internal/goldentest"
 	"github.com/detect-dev/detect/normalize"
 	"github.com/detect-dev/detect/schema"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/golden from the corpus")
 
 // corpusDir returns the Postfix corpus or skips the test without it.
 func corpusDir(tb testing.TB) string {
@@ -213,44 +210,9 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			counts = append(counts, '\n')
-			checkGolden(t, filepath.Join("testdata", "golden", cf.name+".jsonl"), r.jsonl)
-			checkGolden(t, filepath.Join("testdata", "golden", cf.name+".counts.json"), counts)
+			goldentest.Compare(t, filepath.Join("testdata", "golden", cf.name+".jsonl"), r.jsonl)
+			goldentest.Compare(t, filepath.Join("testdata", "golden", cf.name+".counts.json"), counts)
 		})
-	}
-}
-
-// checkGolden compares got with the golden file, or rewrites it with -update.
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if bytes.Equal(got, want) {
-		return
-	}
-	gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(gl) || i < len(wl); i++ {
-		var g, w string
-		if i < len(gl) {
-			g = gl[i]
-		}
-		if i < len(wl) {
-			w = wl[i]
-		}
-		if g != w {
-			t.Errorf("%s differs at line %d (rerun with -update if intended):\n got: %s\nwant: %s", path, i+1, g, w)
-			return
-		}
 	}
 }
 
