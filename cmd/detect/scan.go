@@ -43,7 +43,7 @@ Examples:
 
 Exit status: 0 ok, 1 alerts with --fail-on-alert, 2 bad usage, unreadable input
 or rules that do not compile.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			rulesFlag(),
 			&cli.StringFlag{Name: "data", Usage: "YAML/JSON `FILE` merged over the Rego rules' data.config (thresholds, local and protected domains)"},
 			formatFlag,
@@ -53,7 +53,7 @@ or rules that do not compile.`,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write alerts to `FILE` instead of stdout"},
 			&cli.StringFlag{Name: "out-format", Usage: "alert format: jsonl, table or csv (default: table on a terminal, else jsonl)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary on stderr"},
-		},
+		}, windowFlags()...),
 		Action: func(c *cli.Context) error { return scan(c, e) },
 	}
 }
@@ -109,6 +109,7 @@ func scan(c *cli.Context, e *env) error {
 		Format:  c.String("format"),
 		Parser:  normalize.Options{Year: c.Int("year")},
 		Rules:   rs,
+		Window:  windowOptions(c),
 		OnAlert: func(a *schema.Alert) error { return aw.Write(a) },
 	}
 	st, err := runLogged(c, e, cfg, rs, aw.Close)
