@@ -17,6 +17,8 @@ package engine
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -61,6 +63,9 @@ type Rule struct {
 	rego  *rego.Rule // Rego rules: evaluated with their Set's one query
 	corr  *sigma.Correlation
 	slot  int // index among the rules correlations refer to, or -1
+	// fingerprint identifies the rule's definition (sigma.Rule.Fingerprint,
+	// or the Rego module and data), for carrying window state on reload.
+	fingerprint string
 }
 
 // Correlation returns the rule's correlation block, or nil for a rule that
@@ -160,6 +165,21 @@ type State struct {
 // NewState returns an empty State for the set's correlation rules.
 func (rs *Ruleset) NewState(opt window.Options) *State {
 	return &State{rs: rs, w: window.New(rs.specs, opt)}
+}
+
+// NewStateFrom returns a State for rs that continues prev, the State of
+// the rule set rs replaces (nil: an empty State). The window groups of
+// every correlation rule whose id and definition are unchanged (its type,
+// group-by, timespan, condition and field, and the detections of the rules
+// it refers to) are kept, with prev's watermark and counters, so a reload
+// does not forget counts; changed rules start empty and removed rules are
+// dropped. prev must not be used afterwards.
+func (rs *Ruleset) NewStateFrom(prev *State, opt window.Options) *State {
+	var w *window.State
+	if prev != nil {
+		w = prev.w
+	}
+	return &State{rs: rs, w: window.NewFrom(rs.specs, opt, w)}
 }
 
 // Observe feeds e, with the slots EvaluateSlots returned for it, and emits
@@ -520,12 +540,15 @@ func (rs *Ruleset) linkCorrelations() {
 		}
 		sp := window.Spec{ID: r.ID, Type: c.Type, Span: c.Timespan}
 		ok := true
+		fp := sha256.New()
+		io.WriteString(fp, r.fingerprint)
 		for _, id := range c.RuleIDs {
 			t := rs.byID[id]
 			if t == nil || t.corr != nil {
 				ok = false
 				break
 			}
+			io.WriteString(fp, "\x00"+t.fingerprint)
 			if t.slot < 0 {
 				t.slot = len(rs.slotted)
 				rs.slotted = append(rs.slotted, t)
@@ -559,6 +582,7 @@ func (rs *Ruleset) linkCorrelations() {
 				sp.Cond.Neq = &v
 			}
 		}
+		sp.Fingerprint = hex.EncodeToString(fp.Sum(nil))
 		rs.specs = append(rs.specs, sp)
 		rs.corrRules = append(rs.corrRules, r)
 	}
@@ -773,6 +797,7 @@ func fromSigma(sr *sigma.Rule) *Rule {
 		match:       sr.Match,
 		corr:        sr.Correlation,
 		slot:        -1,
+		fingerprint: sr.Fingerprint,
 	}
 }
 

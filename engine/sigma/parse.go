@@ -45,6 +45,11 @@ type Rule struct {
 	// Correlation is set for correlation rules (which have no detection).
 	Correlation *Correlation
 
+	// Fingerprint identifies what decides the rule's matches: its logsource
+	// and detection, or its correlation block without generate. Metadata
+	// and formatting do not change it.
+	Fingerprint string
+
 	cond node
 }
 
@@ -264,7 +269,7 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 	}
 	before := len(p.errs)
 	r := &Rule{File: p.file, Line: root.Line}
-	var detKey, detVal, titleKey, idKey, corrKey, corrVal *yaml.Node
+	var detKey, detVal, titleKey, idKey, corrKey, corrVal, logsourceVal *yaml.Node
 	// notRule is set for correlation and collection documents, which are
 	// not detection rules: complaining about their missing title or
 	// detection would only bury the one error that matters.
@@ -318,6 +323,7 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 		case "related":
 			r.Related = p.related(k, v)
 		case "logsource":
+			logsourceVal = v
 			r.Logsource = p.logsource(k, v)
 		case "generate":
 			if v.Kind != yaml.ScalarNode || v.ShortTag() != "!!bool" {
@@ -359,6 +365,7 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 		if len(p.errs) > before || r.Correlation == nil || r.ID == "" {
 			return nil
 		}
+		r.Fingerprint = fingerprint(withoutKey(corrVal, "generate"))
 		return r
 	}
 	switch {
@@ -373,7 +380,21 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 	if len(p.errs) > before || r.cond == nil {
 		return nil
 	}
+	r.Fingerprint = fingerprint(logsourceVal, detVal)
 	return r
+}
+
+// withoutKey returns mapping m without the pair whose key is key.
+func withoutKey(m *yaml.Node, key string) *yaml.Node {
+	out := *m
+	out.Content = nil
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if k := resolve(m.Content[i]); k != nil && k.Value == key {
+			continue
+		}
+		out.Content = append(out.Content, m.Content[i], m.Content[i+1])
+	}
+	return &out
 }
 
 func hasKey(m *yaml.Node, key string) bool {

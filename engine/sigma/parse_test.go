@@ -44,6 +44,7 @@ detection:
 	}
 	r := rules[0]
 	r.cond = nil
+	r.Fingerprint = "" // fingerprint_test.go
 	want := &Rule{
 		ID:             "929a690e-bef0-4204-a928-ef5e620d6fcc",
 		Name:           "full_meta",

@@ -90,6 +90,10 @@ type Spec struct {
 	Field   schema.Field // value_* types
 	Span    time.Duration
 	Cond    Cond
+	// Fingerprint identifies the rule's definition (its own and that of
+	// the rules it refers to): NewFrom keeps a group's state across a
+	// reload only when both the id and the fingerprint are unchanged.
+	Fingerprint string
 }
 
 func (s *Spec) rising() bool { return s.Type != ValueAvg && s.Cond.rising() }
@@ -182,6 +186,43 @@ func New(specs []Spec, opt Options) *State {
 		if sp.Span > 0 && sp.Span < s.sweepStep {
 			s.sweepStep = sp.Span
 		}
+	}
+	return s
+}
+
+// NewFrom returns a State for specs that continues prev (which may be nil):
+// the groups of every spec whose ID and Fingerprint are those of a spec of
+// prev are kept, as are prev's watermark and counters; other specs start
+// empty, and prev's specs that are gone are dropped. prev must not be used
+// afterwards, since the new State takes over its groups.
+func NewFrom(specs []Spec, opt Options, prev *State) *State {
+	s := New(specs, opt)
+	if prev == nil {
+		return s
+	}
+	s.Watermark, s.Stats = prev.Watermark, prev.Stats
+	old := make(map[string]*Spec, len(prev.Specs))
+	for i := range prev.Specs {
+		old[prev.Specs[i].ID] = &prev.Specs[i]
+	}
+	for _, sp := range specs {
+		was := old[sp.ID]
+		if was == nil || was.Fingerprint != sp.Fingerprint || len(was.Slots) != len(sp.Slots) {
+			continue
+		}
+		// Slots number the referenced rules of the whole rule set, so
+		// they move when other rules come or go: renumber the entries.
+		slot := make(map[int]int, len(sp.Slots))
+		for i, o := range was.Slots {
+			slot[o] = sp.Slots[i]
+		}
+		groups := prev.Groups[sp.ID]
+		for _, g := range groups {
+			for i := range g.Entries {
+				g.Entries[i].Slot = slot[g.Entries[i].Slot]
+			}
+		}
+		s.Groups[sp.ID] = groups
 	}
 	return s
 }
