@@ -14,6 +14,8 @@ func windowFlags() []cli.Flag {
 			Usage: "how far out of order an event may arrive and still be counted by correlation windows (0 counts only in-order events)"},
 		&cli.IntFlag{Name: "max-groups", Value: window.DefaultMaxGroups,
 			Usage: "cap on open groups per correlation rule; events of new groups beyond it are dropped and counted in the summary"},
+		&cli.DurationFlag{Name: "suppress",
+			Usage: "after a correlation or window rule alerts for a group, no new alert for that group until this much event time has passed (0: until the window that alerted has passed)"},
 	}
 }
 
@@ -23,5 +25,5 @@ func windowOptions(c *cli.Context) window.Options {
 	if lateness == 0 {
 		lateness = -1 // window.Options: negative means none, zero the default
 	}
-	return window.Options{Lateness: lateness, MaxGroups: c.Int("max-groups")}
+	return window.Options{Lateness: lateness, MaxGroups: c.Int("max-groups"), Suppress: c.Duration("suppress")}
 }

@@ -20,6 +20,12 @@
 //     when it closes: when an event of the group falls past its end, when
 //     the watermark passes end+Lateness, or at Flush.
 //
+// Options.Suppress replaces the default quiet period: after an alert, the
+// (rule, group) raises none that ends within Suppress of the alert's end.
+// In rising mode the events of that period are not counted, so the next
+// alert's window starts after it; a tumbling group whose window closed
+// while suppressed is kept, empty, until the period is over.
+//
 // The watermark is the latest event time seen. Events older than the
 // watermark minus Lateness are not counted (Stats.Late); events within the
 // lateness are inserted where their time puts them. A group whose window
@@ -103,6 +109,11 @@ type Options struct {
 	Lateness  time.Duration // negative: no lateness
 	MaxGroups int
 	MaxEvents int // events kept for the alert
+	// Suppress is how long, in event time, a (rule, group) stays quiet
+	// after it alerted: no alert of it ends before the last alert's end
+	// plus Suppress. Zero keeps the default: quiet until the window that
+	// alerted has passed (rising conditions), none (tumbling ones).
+	Suppress time.Duration
 }
 
 // Result is one correlation firing.
@@ -135,7 +146,9 @@ type Group struct {
 	N      int
 	Sum    float64
 	First  []*schema.Event
-	Quiet  time.Time // rising mode: no new window before this time
+	// Quiet: no alert of the group ends at or before this time (rising
+	// mode: events up to it are not counted).
+	Quiet  time.Time
 	Latest time.Time // latest event time of the group
 }
 
@@ -288,6 +301,12 @@ func (s *State) sweep(emit func(Result), all bool) {
 			g := groups[key]
 			if !sp.rising() {
 				s.closeTumbling(si, g, emit)
+				if !all && g.Quiet.After(limit) {
+					// Still suppressed: keep the group, empty, so its
+					// next window remembers the alert.
+					*g = Group{Values: g.Values, Quiet: g.Quiet}
+					continue
+				}
 			}
 			delete(groups, key)
 			s.Stats.Expired++
@@ -336,7 +355,7 @@ func (s *State) add(si, slot int, e *schema.Event, t time.Time, emit func(Result
 	}
 	if t.After(g.Start.Add(sp.Span)) {
 		s.closeTumbling(si, g, emit)
-		*g = Group{Values: vals, Start: t, Latest: t}
+		*g = Group{Values: vals, Start: t, Latest: t, Quiet: g.Quiet}
 	}
 	if t.After(g.Latest) {
 		g.Latest = t
@@ -386,6 +405,9 @@ func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
 		r.Events = append(r.Events, g.Entries[i].Event)
 	}
 	g.Quiet = r.Start.Add(sp.Span)
+	if s.Opt.Suppress > 0 {
+		g.Quiet = r.End.Add(s.Opt.Suppress)
+	}
 	g.Entries = nil
 	emit(r)
 }
@@ -399,8 +421,14 @@ func (s *State) closeTumbling(si int, g *Group, emit func(Result)) {
 	if !sp.Cond.Holds(v) {
 		return
 	}
+	if !g.Quiet.IsZero() && !g.Latest.After(g.Quiet) {
+		return // suppressed: the group alerted less than Suppress ago
+	}
 	r := s.result(si, g, v, g.Start, g.Latest)
 	r.Events = g.First
+	if s.Opt.Suppress > 0 {
+		g.Quiet = r.End.Add(s.Opt.Suppress)
+	}
 	emit(r)
 }
 

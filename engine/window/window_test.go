@@ -211,3 +211,80 @@ func TestMemoryBoundedAndGroupCap(t *testing.T) {
 		t.Errorf("len %d overflow %d", s.Len(), s.Stats.Overflow)
 	}
 }
+
+func TestSuppressRising(t *testing.T) {
+	// gte 2 in 60s by src_ip. a: 0,10 | 100,110 | 300,310 | 311,320;
+	// b: 105,115 interleaved.
+	// Default (quiet until start+span): a alerts at [0..10], quiet to 60;
+	// [100..110], quiet to 160; [300..310], quiet to 360, so 311 and 320
+	// are not counted. b alerts at [105..115].
+	// Suppress 5m (quiet until end+300s): a alerts at [0..10], quiet to
+	// 310, so 100..310 are not counted (310 is not after 310); 311 and 320
+	// alert. b is suppressed on its own clock only.
+	var steps []step
+	for _, x := range []struct {
+		sec int
+		ip  string
+	}{{0, "a"}, {10, "a"}, {100, "a"}, {105, "b"}, {110, "a"}, {115, "b"}, {300, "a"}, {310, "a"}, {311, "a"}, {320, "a"}} {
+		steps = append(steps, step{ev(x.sec, x.ip, ""), []int{0}})
+	}
+	for _, tc := range []struct {
+		suppress time.Duration
+		want     string
+	}{
+		{0, "[map[src_ip:a] 2 0s..10s][map[src_ip:a] 2 1m40s..1m50s][map[src_ip:b] 2 1m45s..1m55s][map[src_ip:a] 2 5m0s..5m10s]"},
+		{5 * time.Minute, "[map[src_ip:a] 2 0s..10s][map[src_ip:b] 2 1m45s..1m55s][map[src_ip:a] 2 5m11s..5m20s]"},
+	} {
+		s := New([]Spec{byIP(EventCount, Cond{Gte: f(2)}, time.Minute)}, Options{Suppress: tc.suppress})
+		if got := summary(run(s, steps)); got != tc.want {
+			t.Errorf("suppress %v:\n got %s\nwant %s", tc.suppress, got, tc.want)
+		}
+	}
+}
+
+func TestSuppressTumbling(t *testing.T) {
+	// lt 3 in 60s by src_ip: every window of a alerts when it closes.
+	// Events of z feed another rule (slot 1) and only move the watermark
+	// (lateness 2m, sweeps every 60s of event time).
+	//   a@0     window [0,60]
+	//   z@200   sweep, limit 80: a's window closes, alerts (end 0)
+	//   z@400   sweep
+	//   a@410   window [410,470]
+	//   z@700   sweep, limit 580: a's window closes (end 410)
+	//   z@800   sweep, limit 680
+	//   a@810   window [810,870], closed by Flush (end 810)
+	// Without suppression: three alerts. Suppress 10m: after the alert
+	// ending at 0, a is quiet until 600; the group is kept, empty, through
+	// the sweeps at 200 and 400 so the window ending at 410 is suppressed;
+	// at 800 (limit 680 > 600) it is deleted, and 810 alerts again.
+	steps := []step{
+		{ev(0, "a", ""), []int{0}}, {ev(200, "z", ""), []int{1}}, {ev(400, "z", ""), []int{1}},
+		{ev(410, "a", ""), []int{0}}, {ev(700, "z", ""), []int{1}}, {ev(800, "z", ""), []int{1}},
+		{ev(810, "a", ""), []int{0}},
+	}
+	for _, tc := range []struct {
+		suppress time.Duration
+		want     string
+		expired  int64
+	}{
+		{0, "[map[src_ip:a] 1 0s..0s][map[src_ip:a] 1 6m50s..6m50s][map[src_ip:a] 1 13m30s..13m30s]", 3},
+		{10 * time.Minute, "[map[src_ip:a] 1 0s..0s][map[src_ip:a] 1 13m30s..13m30s]", 2},
+	} {
+		s := New([]Spec{byIP(EventCount, Cond{Lt: f(3)}, time.Minute)}, Options{Suppress: tc.suppress})
+		if got := summary(run(s, steps)); got != tc.want {
+			t.Errorf("suppress %v:\n got %s\nwant %s", tc.suppress, got, tc.want)
+		}
+		if s.Stats.Expired != tc.expired {
+			t.Errorf("suppress %v: %d groups expired, want %d", tc.suppress, s.Stats.Expired, tc.expired)
+		}
+	}
+	// Windows closed by the group's own next event: a@0, 100, 200, 300 in
+	// [0,60] [100,160] [200,260] [300,360]; suppress 150s: alerts end 0
+	// (quiet to 150), 100 suppressed, 200 alerts (quiet to 350), 300
+	// suppressed at Flush.
+	s := New([]Spec{byIP(EventCount, Cond{Lt: f(3)}, time.Minute)}, Options{Suppress: 150 * time.Second})
+	got := summary(run(s, []step{{ev(0, "a", ""), []int{0}}, {ev(100, "a", ""), []int{0}}, {ev(200, "a", ""), []int{0}}, {ev(300, "a", ""), []int{0}}}))
+	if want := "[map[src_ip:a] 1 0s..0s][map[src_ip:a] 1 3m20s..3m20s]"; got != want {
+		t.Errorf("own events:\n got %s\nwant %s", got, want)
+	}
+}
