@@ -142,10 +142,10 @@ type Group struct {
 	Entries []Entry  // by time
 	// Tumbling mode: window start, events counted, their sum, and the
 	// first events (Entries then holds only what the measure needs).
-	Start  time.Time
-	N      int
-	Sum    float64
-	First  []*schema.Event
+	Start time.Time
+	N     int
+	Sum   float64
+	First []*schema.Event
 	// Quiet: no alert of the group ends at or before this time (rising
 	// mode: events up to it are not counted).
 	Quiet  time.Time
