@@ -53,7 +53,7 @@ or rules that do not compile.`,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write alerts to `FILE` instead of stdout"},
 			&cli.StringFlag{Name: "out-format", Usage: "alert format: jsonl, table or csv (default: table on a terminal, else jsonl)"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no summary on stderr"},
-		}, windowFlags()...),
+		}, append(windowFlags(), profileFlags()...)...),
 		Action: func(c *cli.Context) error { return scan(c, e) },
 	}
 }
@@ -62,6 +62,15 @@ func scan(c *cli.Context, e *env) error {
 	if err := checkFormat(c.String("format")); err != nil {
 		return err
 	}
+	stopProfiles, err := startProfiles(c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := stopProfiles(); perr != nil {
+			fmt.Fprintln(e.stderr, "detect: warning:", perr)
+		}
+	}()
 	var dataFiles []string
 	if d := c.String("data"); d != "" {
 		if _, err := os.Stat(d); err != nil {
