@@ -49,20 +49,6 @@ func TestVerdicts(t *testing.T) {
 	}
 }
 
-func TestBannedParts(t *testing.T) {
-	got := bannedParts("multipart/mixed | application/x-msdownload,.exe,.exe-ms,Invoice.EXE")
-	if len(got) != 1 || got[0].Name != "Invoice.EXE" || got[0].Ext != "exe" || got[0].Type != "application/x-msdownload" {
-		t.Errorf("%+v", got)
-	}
-	// A part without a name keeps nothing; one with a name only.
-	if got := bannedParts("multipart/mixed | .exe,.exe-ms"); len(got) != 0 {
-		t.Errorf("%+v", got)
-	}
-	if got := bannedParts("a, b.pdf"); len(got) != 1 || got[0].Name != "b.pdf" {
-		t.Errorf("%+v", got)
-	}
-}
-
 func TestSubject(t *testing.T) {
 	for in, want := range map[string]string{
 		`, Subject: "a, ""b"", c", From: <x>`:     `a, "b", c`,

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/normalize/internal/amavisparts"
 	"github.com/detect-dev/detect/schema"
 )
 
@@ -62,7 +63,7 @@ func (p *Parser) amavis(l *line, msg string) normalize.Result {
 	}
 	var atts []schema.Attachment
 	if v.category == "BANNED" {
-		atts = bannedParts(v.detail)
+		atts = amavisparts.Banned(v.detail, v.named)
 	}
 	for _, rcpt := range v.recipients {
 		ev := l.event("amavis", schema.TypeFilter, action)
@@ -94,6 +95,7 @@ type verdict struct {
 	queueID, messageID, subject string
 	helo, hits, direction       string
 	size                        int64
+	named                       string // the named fields after the recipients
 }
 
 // parseVerdict reads "CATEGORY (detail) {Tags}, [ip]:port [ip] <s> ->
@@ -167,6 +169,7 @@ func parseVerdict(s string) (v verdict, ok bool) {
 	// Named fields, in amavis' order; each search starts after the
 	// previous find, so subject text cannot pose as an earlier field.
 	f := after
+	v.named = after
 	v.queueID, f = named(f, ", Queue-ID: ")
 	v.messageID, f = named(f, ", Message-ID: ")
 	v.messageID = strings.TrimSuffix(strings.TrimPrefix(v.messageID, "<"), ">")
@@ -261,39 +264,6 @@ func tagDirection(tags string) string {
 		return schema.DirectionInternal
 	}
 	return ""
-}
-
-// bannedParts reads the banned part of a BANNED verdict, "multipart/mixed |
-// application/zip,.zip,a.zip | .exe,.exe-ms,a.exe": one attachment per
-// level that names a file, with the level's MIME type.
-func bannedParts(detail string) []schema.Attachment {
-	var out []schema.Attachment
-	for _, level := range strings.Split(detail, " | ") {
-		var name, typ, short string
-		for _, item := range strings.Split(level, ",") {
-			item = strings.TrimSpace(item)
-			switch {
-			case item == "":
-			case strings.HasPrefix(item, "."):
-				if short == "" {
-					short = item[1:]
-				}
-			case strings.Contains(item, "/") && typ == "" && name == "":
-				typ = item
-			default:
-				name = item
-			}
-		}
-		if name == "" {
-			continue
-		}
-		a := schema.Attachment{Name: name, Type: typ, Ext: schema.ExtOf(name)}
-		if a.Ext == "" && short != "" {
-			a.Ext = strings.ToLower(short)
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // mailScanner handles one MailScanner syslog message.

@@ -28,14 +28,17 @@
 //     action discarded);
 //   - an auth event (action failed) per `authenticator failed` line, with
 //     the client and the user name of set_id=;
+//   - a connect event per SMTP protocol violation of a client (status
+//     sync_error: synchronization errors, input before the greeting;
+//     protocol_error: `SMTP protocol error in ...`, calls dropped for too
+//     many bad commands), with the client and Exim's complaint as reason;
 //   - a filter event per SpamAssassin (sa-exim) `SA: Action:` verdict.
 //
 // State is bounded: a message is forgotten at `Completed` (or when removed
 // from the queue), and one not seen for Options.MaxQueueAge of event time is
 // dropped and counted (flushed_incomplete), as the Postfix parser does.
 //
-// The rest of a main log (connection chatter, SMTP protocol errors and
-// synchronization errors, TLS errors, queue runners, daemon starts, DNS
+// The rest of a main log (connection chatter, SMTP syntax errors, TLS errors, queue runners, daemon starts, DNS
 // warnings, verification callouts, delivery-attempt errors that the `==` or
 // `**` line repeats, freezing and thawing, DKIM and ACL log lines, the
 // continuation lines of multi-line entries) is recognized and counted per
@@ -475,6 +478,9 @@ func (p *Parser) noID(l *line, s string) normalize.Result {
 	}
 	if rest, ok := strings.CutPrefix(s, "temporarily rejected "); ok {
 		return p.rejectFrom(l, "", "temporarily rejected", rest)
+	}
+	if r, ok := p.protocolViolation(l, s); ok {
+		return r
 	}
 	if cat, ok := matchNoise(s, noise); ok {
 		return p.ignore(cat)

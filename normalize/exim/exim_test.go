@@ -373,8 +373,9 @@ func TestNoiseIsCounted(t *testing.T) {
 		"",
 		"   ",
 		"  Suggested action: either install a certificate or change tls_advertise_hosts option",
-		"2013-06-02 06:54:20 [13314] SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[211.148.195.192]:25936 I=[1.2.3.4]:25 input=\"GET / HTTP/1.1\\r\\n\\r\\n\"",
-		"2013-06-02 09:22:06 SMTP call from [192.0.2.109] dropped: too many syntax or protocol errors (last command was \"AUTH LOGIN\")",
+		// Protocol violations without a client to blame stay noise.
+		"2013-06-02 06:54:20 [13314] SMTP protocol synchronization error (input sent without waiting for greeting)",
+		"2013-06-02 09:22:06 SMTP syntax error in \"EHLO \" H=[192.0.2.109] empty argument",
 		"2017-01-24 03:09:46 SMTP connection from [10.101.1.10]:55010 (TCP/IP connection count = 1)",
 		"2016-03-21 06:57:36 [5908] no MAIL in SMTP connection from [122.165.71.116]:2056 I=[172.89.0.6]:25 D=0s",
 		"2026-11-27 08:00:00 Start queue run: pid=1234",
@@ -398,6 +399,42 @@ func TestNoiseIsCounted(t *testing.T) {
 	} {
 		if st[k] != want {
 			t.Errorf("%s = %d, want %d", k, st[k], want)
+		}
+	}
+}
+
+// TestProtocolViolations: the clients' SMTP protocol violations are connect
+// events, with lines of fail2ban's Exim test log (../shared/corpus/exim/fail2ban).
+func TestProtocolViolations(t *testing.T) {
+	p := newTestParser()
+	events, results := feed(t, p,
+		`2013-06-02 06:54:20 [13314] SMTP protocol synchronization error (input sent without waiting for greeting): rejected connection from H=[211.148.195.192]:25936 I=[1.2.3.4]:25 input="GET / HTTP/1.1\r\n\r\n"`,
+		`2013-06-02 09:05:48 [18505] SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised): rejected "RSET" H=ba77.mx83.fr [82.96.160.77]:58302 I=[1.2.3.4]:25 next input="QUIT\r\n"`,
+		`2013-06-02 09:22:05 [19591] SMTP call from pc012-6201.spo.scu.edu.tw [163.14.21.161]:3767 I=[1.2.3.4]:25 dropped: too many nonmail commands (last was "RSET")`,
+		`2016-03-18 00:34:06 [7513] SMTP protocol error in "AUTH LOGIN" H=(ylmf-pc) [45.32.34.167]:60723 I=[172.89.0.6]:587 AUTH command used when not advertised`,
+		// The client's command holds a fake H=: the real client is the last.
+		`2017-11-28 14:14:32 SMTP protocol error in "aUtH lOgIn" H=(test) [8.8.8.8]" H=(roxzgj) [192.0.2.6] AUTH command used when not advertised`,
+		// A call dropped for another reason is not a violation.
+		`2013-06-02 09:22:09 SMTP call from [192.0.2.110] dropped: connection limit`,
+	)
+	wantResults(t, results, U, U, U, U, U, I)
+	type got struct{ status, action, ip, host, helo, reason string }
+	want := []got{
+		{"sync_error", "rejected", "211.148.195.192", "", "", "SMTP protocol synchronization error (input sent without waiting for greeting)"},
+		{"sync_error", "rejected", "82.96.160.77", "ba77.mx83.fr", "", "SMTP protocol synchronization error (next input sent too soon: pipelining was not advertised)"},
+		{"protocol_error", "rejected", "163.14.21.161", "pc012-6201.spo.scu.edu.tw", "", `too many nonmail commands (last was "RSET")`},
+		{"protocol_error", "warned", "45.32.34.167", "", "ylmf-pc", `SMTP protocol error in "AUTH LOGIN": AUTH command used when not advertised`},
+		{"protocol_error", "warned", "192.0.2.6", "", "roxzgj", `SMTP protocol error in "aUtH lOgIn" H=(test) [8.8.8.8]": AUTH command used when not advertised`},
+	}
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d:\n%s", len(events), len(want), dump(events))
+	}
+	for i, e := range events {
+		if e.EventType != schema.TypeConnect {
+			t.Errorf("event %d: type %q", i, e.EventType)
+		}
+		if g := (got{e.Status, e.Action, e.SrcIP, e.SrcHost, e.Helo, e.Reason}); g != want[i] {
+			t.Errorf("event %d:\n got %+v\nwant %+v", i, g, want[i])
 		}
 	}
 }

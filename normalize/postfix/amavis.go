@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/detect-dev/detect/normalize"
+	"github.com/detect-dev/detect/normalize/internal/amavisparts"
 	"github.com/detect-dev/detect/schema"
 )
 
@@ -106,6 +107,11 @@ func (p *Parser) amavis(l *line) normalize.Result {
 	queuedAs, f := field(f, ", queued_as: ")
 	subject, f := amavisSubject(f)
 	helo, _ := field(f, ", helo=")
+	var atts []schema.Attachment
+	if strings.HasSuffix(status, " BANNED") {
+		// The path to the banned part: containers, then the file.
+		atts = amavisparts.Banned(reason, after)
+	}
 
 	var x *message
 	if queueID != "" {
@@ -139,6 +145,9 @@ func (p *Parser) amavis(l *line) normalize.Result {
 		ev.QueueID = queueID
 		ev.Size = size
 		ev.Helo = helo
+		if len(atts) > 0 {
+			ev.Attachments = append([]schema.Attachment(nil), atts...)
+		}
 		x.join(ev)
 		l.send(ev)
 	}

@@ -6,8 +6,10 @@
 // size= and nrcpt=, then one to= line per recipient from smtp, lmtp, local,
 // virtual, pipe and friends. The parser keeps a small state per queue id and
 // emits one delivery event per to= line, joined with what it knows about the
-// message. Rejects, SASL results and amavis verdicts become events of their
-// own; the rest of the log (connects, TLS chatter, postscreen, anvil, ...,
+// message. Rejects, SASL results, amavis verdicts (with the path to the
+// banned part of a BANNED one) and clients' SMTP protocol violations
+// (connect events: improper pipelining, non-SMTP commands, postscreen's
+// after-greeting tests) become events of their own; the rest of the log (connects, TLS chatter, postscreen, anvil, ...,
 // and the lines of other programs that share mail.log, syslogd's repeat
 // notices and blank lines) is recognized and counted per category as
 // ignored, so that the scan summary can account for every line. Only lines

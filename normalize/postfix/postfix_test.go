@@ -639,6 +639,68 @@ func TestAmavis(t *testing.T) {
 	}
 }
 
+// A BANNED verdict names the path to the banned part; the line of the
+// production log in the shared corpus (pixelpark, 2023-03-15T09:33:43) is
+// a disk image holding a screensaver executable, named in b.parts.
+func TestAmavisBannedParts(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		`2023-03-15T09:33:43.248715+01:00 helga amavis[351462]: (351462-17) Blocked BANNED (.exe,.exe-ms,Purchase Order-20230315-pdf.scr) {DiscardedInbound,Quarantined}, [212.227.15.19]:46759 [35.188.35.122] ESMTP/ESMTP <user01.test@gmx.de> -> <user01.test@uhu-banane.net>, (ESMTPS://[212.227.15.19]:46759 < ESMTPS://67.220.184.242 < esmtpsa___tls_TLS_AES_256_GCM_SHA384://35.188.35.122), quarantine: t3d7qJkAoigg, Queue-ID: 4Pc3ZX1jFxz3tBr, Message-ID: <20230315083320.C472106BAA31721C@howunited.com>, mail_id: t3d7qJkAoigg, b: yBZPxzWx2, Hits: -, size: 3233426, Subject: "Re: New Order", From: <bassam.elmasri@howunited.com>, helo=mout.gmx.net, b.key=(?^:^\\.(exe-ms|dll)$), b.com=(?^:^\\.(exe-ms|dll)$), b.rhs=1, b.parts=P=p003,L=1,M=multipart/mixed | P=p002,L=1/2,M=application/x-iso9660-image,T=iso,N=Purchase Order-20230315 & Leaflets.IMG | P=p004,L=1/2/1,T=exe,T=exe-ms,N=Purchase Order-20230315-pdf.scr, dkim_i=@oisltdng.com, dkim_sd=default:oisltdng.com, 2680 ms`,
+		// Without b.parts, the verdict's own path.
+		`Mar 14 00:09:00 mx amavis[5]: (237978-12) Blocked BANNED (multipart/mixed | application/zip,.zip,invoice.zip | .exe,.exe-ms,invoice.exe) {DiscardedInbound,Quarantined}, [192.0.2.9]:4 [192.0.2.9] <a@x.example> -> <u1@example.net>, Queue-ID: 4PbC4x469Jz3tBs, size: 10, Subject: "inv"`,
+	)
+	wantResults(t, res, U, U)
+	if len(events) != 2 {
+		t.Fatalf("want 2 events: %s", dump(events))
+	}
+	if got := events[0].AttachmentExt; !reflect.DeepEqual(got, []string{"img", "scr"}) || events[0].Status != "Blocked BANNED" {
+		t.Errorf("b.parts: %s", dump(events[:1]))
+	}
+	if got := events[1].AttachmentName; !reflect.DeepEqual(got, []string{"invoice.zip", "invoice.exe"}) {
+		t.Errorf("detail: %s", dump(events[1:]))
+	}
+}
+
+// Clients' protocol violations are connect events (lines of fail2ban's
+// Postfix test log and the production log in ../shared/corpus/postfix).
+func TestProtocolViolations(t *testing.T) {
+	p := newTestParser()
+	events, res := feed(t, p,
+		"Jun 12 08:58:35 xxx postfix/smtpd[13533]: improper command pipelining after AUTH from unknown[1.2.3.4]: QUIT",
+		"Jan 12 11:07:49 emf1pt2-2-35-70 postfix/smtpd[13767]: improper command pipelining after DATA from unknown[181.21.131.88]:",
+		"2023-03-14T04:52:51.090178+01:00 helga postfix/submission/smtpd[320809]: warning: non-SMTP command from unknown[198.235.24.129]: GET / HTTP/1.1",
+		`2023-03-14T14:03:11.332827+01:00 helga postfix/postscreen[3163107]: COMMAND PIPELINING from [167.248.133.35]:51286 after ??????: \300$\300\255`,
+		`Mar 14 00:00:00 mx postfix/postscreen[1]: NON-SMTP COMMAND from [192.0.2.4]:41126 after EHLO: GET / HTTP/1.1`,
+		`2023-03-14T14:03:11.330967+01:00 helga postfix/postscreen[3163107]: BARE NEWLINE from [167.248.133.35]:51286 after \026\003\003\001`,
+		// PREGREET stays noise.
+		"Mar 14 01:00:00 mx postfix/postscreen[1]: PREGREET 11 after 0.23 from [180.214.239.18]:59187: EHLO User\\r\\n",
+	)
+	wantResults(t, res, U, U, U, U, U, U, I)
+	type got struct{ status, action, ip, reason string }
+	want := []got{
+		{"pipelining", "warned", "1.2.3.4", "improper command pipelining after AUTH: QUIT"},
+		{"pipelining", "warned", "181.21.131.88", "improper command pipelining after DATA"},
+		{"non_smtp", "rejected", "198.235.24.129", "non-SMTP command: GET / HTTP/1.1"},
+		{"pipelining", "warned", "167.248.133.35", `COMMAND PIPELINING: ??????: \300$\300\255`},
+		{"non_smtp", "rejected", "192.0.2.4", "NON-SMTP COMMAND after EHLO: GET / HTTP/1.1"},
+		{"bare_newline", "warned", "167.248.133.35", `BARE NEWLINE: \026\003\003\001`},
+	}
+	if len(events) != len(want) {
+		t.Fatalf("%d events, want %d: %s", len(events), len(want), dump(events))
+	}
+	for i, e := range events {
+		if g := (got{e.Status, e.Action, e.SrcIP, e.Reason}); e.EventType != schema.TypeConnect || g != want[i] {
+			t.Errorf("event %d: %s\n got %+v\nwant %+v", i, e.EventType, g, want[i])
+		}
+	}
+	// What the client sent is kept short.
+	long := "Mar 14 00:00:00 mx postfix/postscreen[1]: BARE NEWLINE from [192.0.2.5]:1 after " + strings.Repeat("\\300", 100)
+	events, _ = feed(t, newTestParser(), long)
+	if len(events) != 1 || len(events[0].Reason) > len("BARE NEWLINE: ")+maxProtocolText+3 {
+		t.Errorf("long junk: %s", dump(events))
+	}
+}
+
 // Attachment names logged for the message before amavis reach the
 // deliveries of the message amavis re-injects, merged with the names logged
 // for that one (header checks may run on both hops).
@@ -914,7 +976,7 @@ func TestNoiseIsCounted(t *testing.T) {
 		"tlsproxy":      "postfix/tlsproxy[1]: CONNECT from [82.118.17.142]:51637",
 		"scache":        "postfix/scache[1]: statistics: domain lookup hits=0 miss=1 success=0%",
 		"master":        "postfix/master[1]: daemon started -- version 3.7.2, configuration /etc/postfix",
-		"protocol":      "postfix/smtpd[1]: improper command pipelining after EHLO from unknown[192.0.2.1]: QUIT",
+		"protocol":      "postfix/smtpd[1]: bare <LF> received after DATA from unknown[192.0.2.1]",
 		"smtpd_info":    "postfix/smtpd[1]: NOQUEUE: filter: RCPT from unknown[85.25.255.255]: <m@s.com>: Sender address triggers FILTER smtp-amavis:[127.0.0.1]:10024; from=<m@s.com> to=<u@d.com> proto=ESMTP helo=<p>",
 		"delivery_info": "postfix/smtp[1]: ED59C3D: host mail2.example.com[1.74.253.23] said: 450 4.7.1 greylisted (in reply to RCPT TO command)",
 		"error":         "postfix/sendmail[1]: fatal: root(0): message file too big",

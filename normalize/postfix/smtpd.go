@@ -9,7 +9,8 @@ import (
 
 // smtpd handles the SMTP server: client= lines feed the message state;
 // access-control actions (reject, reject_warning, milter-reject, discard,
-// hold) and SASL failures become events; the connection chatter is
+// hold), SASL failures and clients' protocol violations (improper
+// pipelining, non-SMTP commands) become events; the connection chatter is
 // ignored.
 func (p *Parser) smtpd(l *line, msg string) normalize.Result {
 	if id, rest, ok := splitQueueID(msg); ok {
@@ -42,8 +43,13 @@ func (p *Parser) smtpd(l *line, msg string) normalize.Result {
 	case isTLSNoise(msg):
 		return p.ignore(catTLS)
 	case strings.HasPrefix(msg, "improper command pipelining"),
-		strings.HasPrefix(msg, "bare <LF>"),
-		strings.HasPrefix(msg, "non-SMTP command"):
+		strings.HasPrefix(msg, "non-SMTP command"),
+		strings.HasPrefix(msg, "warning: non-SMTP command"):
+		if r, ok := p.smtpdViolation(l, msg); ok {
+			return r
+		}
+		return p.ignore(catProtocol)
+	case strings.HasPrefix(msg, "bare <LF>"):
 		return p.ignore(catProtocol)
 	case strings.HasPrefix(msg, "discarding EHLO keywords"),
 		strings.HasPrefix(msg, "proxy-accept: "):
@@ -270,12 +276,16 @@ func (p *Parser) saslFailure(l *line, s string) (normalize.Result, bool) {
 }
 
 // postscreen lines are noise apart from its rejects, which have the smtpd
-// form (with `, `-separated attributes).
+// form (with `, `-separated attributes), and the protocol violations of
+// its after-greeting tests.
 func (p *Parser) postscreen(l *line, msg string) normalize.Result {
 	if rest, ok := strings.CutPrefix(msg, "NOQUEUE: "); ok {
 		if r, ok := p.action(l, "", rest); ok {
 			return r
 		}
+	}
+	if r, ok := p.postscreenViolation(l, msg); ok {
+		return r
 	}
 	return p.ignore(catPostscreen)
 }
