@@ -113,6 +113,12 @@ func (rs *Ruleset) EvaluateSlots(e *schema.Event, emit func(*schema.Alert), slot
 		hits = rs.rego.Eval(e) // every Rego rule at once, one query
 	}
 	for _, r := range rs.rules {
+		if r.rego != nil && r.rego.Window != nil {
+			if r.rego.Feeds(e) {
+				slots = append(slots, r.slot)
+			}
+			continue
+		}
 		if r.slot >= 0 && r.rego == nil && !r.Generate {
 			if r.match(e) {
 				slots = append(slots, r.slot)
@@ -151,8 +157,8 @@ func (rs *Ruleset) EvaluateSlots(e *schema.Event, emit func(*schema.Alert), slot
 	return slots
 }
 
-// Stateful reports whether the set has correlation rules, which need a
-// State fed with every event in input order.
+// Stateful reports whether the set has correlation or windowed rules,
+// which need a State fed with every event in input order.
 func (rs *Ruleset) Stateful() bool { return len(rs.specs) > 0 }
 
 // State is the window state of a Ruleset's correlation rules. It is not
@@ -183,14 +189,14 @@ func (rs *Ruleset) NewStateFrom(prev *State, opt window.Options) *State {
 }
 
 // Observe feeds e, with the slots EvaluateSlots returned for it, and emits
-// the correlation alerts it completes.
+// the correlation and window alerts it completes.
 func (s *State) Observe(e *schema.Event, slots []int, emit func(*schema.Alert)) {
-	s.w.Observe(e, slots, func(r window.Result) { emit(s.alert(r)) })
+	s.w.Observe(e, slots, func(r window.Result) { s.alerts(r, emit) })
 }
 
 // Flush emits what the windows still open at the end of input hold.
 func (s *State) Flush(emit func(*schema.Alert)) {
-	s.w.Flush(func(r window.Result) { emit(s.alert(r)) })
+	s.w.Flush(func(r window.Result) { s.alerts(r, emit) })
 }
 
 // Stats reports the events the windows dropped (late, over the group cap).
@@ -206,32 +212,56 @@ func (s *State) Event(e *schema.Event, emit func(*schema.Alert)) {
 	s.Observe(e, s.rs.EvaluateSlots(e, emit, nil), emit)
 }
 
-func (s *State) alert(res window.Result) *schema.Alert {
+// alerts emits the alerts of one window result: the correlation's, or
+// those the windowed Rego rule raises on the window.
+func (s *State) alerts(res window.Result, emit func(*schema.Alert)) {
 	r := s.rs.corrRules[res.Spec]
-	keys := make([]string, 0, len(res.Group))
-	for k := range res.Group {
+	if r.rego == nil {
+		emit(s.alert(r, res))
+		return
+	}
+	in := rego.WindowInput{Group: res.Group, Events: res.Events, Count: res.Count, Start: res.Start, End: res.End}
+	for _, h := range s.rs.rego.EvalWindow(r.rego, in) {
+		msg := h.Message
+		if msg == "" {
+			msg = fmt.Sprintf("%s: %s%d events in %v", r.Title, describeGroup(res.Group), res.Count, res.End.Sub(res.Start).Round(time.Second))
+		}
+		a := windowAlert(r, res, msg)
+		if len(a.Events) > window.DefaultMaxEvents {
+			a.Events = a.Events[:window.DefaultMaxEvents:window.DefaultMaxEvents]
+		}
+		a.Fields = h.Fields
+		emit(a)
+	}
+}
+
+// describeGroup is "k1 v1, k2 v2, " for a group, keys sorted.
+func describeGroup(group map[string]string) string {
+	keys := make([]string, 0, len(group))
+	for k := range group {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString(r.Title)
-	b.WriteString(": ")
-	for i, k := range keys {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		v := res.Group[k]
+	for _, k := range keys {
+		v := group[k]
 		if v == "" {
 			v = "(none)"
 		}
-		b.WriteString(k + " " + v)
+		b.WriteString(k + " " + v + ", ")
 	}
-	if len(keys) > 0 {
-		b.WriteString(", ")
-	}
+	return b.String()
+}
+
+func (s *State) alert(r *Rule, res window.Result) *schema.Alert {
 	span := res.End.Sub(res.Start).Round(time.Second)
-	fmt.Fprintf(&b, "%s %s in %v", strconv.FormatFloat(res.Value, 'f', -1, 64), measureName(r.corr), span)
-	a := &schema.Alert{
+	return windowAlert(r, res, fmt.Sprintf("%s: %s%s %s in %v", r.Title, describeGroup(res.Group),
+		strconv.FormatFloat(res.Value, 'f', -1, 64), measureName(r.corr), span))
+}
+
+// windowAlert is the alert of rule r on a window result.
+func windowAlert(r *Rule, res window.Result, msg string) *schema.Alert {
+	return &schema.Alert{
 		Time:      res.End,
 		RuleID:    r.ID,
 		RuleTitle: r.Title,
@@ -239,14 +269,13 @@ func (s *State) alert(res window.Result) *schema.Alert {
 		Engine:    r.Engine,
 		Level:     r.Level,
 		Tags:      r.Tags,
-		Message:   b.String(),
+		Message:   msg,
 		Group:     res.Group,
 		Count:     res.Count,
 		Start:     res.Start,
 		End:       res.End,
 		Events:    res.Events,
 	}
-	return a
 }
 
 func measureName(c *sigma.Correlation) string {
@@ -534,6 +563,14 @@ func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
 // resolved into window specs, giving each referenced rule a slot.
 func (rs *Ruleset) linkCorrelations() {
 	for _, r := range rs.rules {
+		if r.rego != nil && r.rego.Window != nil {
+			r.slot = len(rs.slotted)
+			rs.slotted = append(rs.slotted, r)
+			rs.specs = append(rs.specs, window.Spec{ID: r.ID, Type: window.Collect, Slots: []int{r.slot},
+				GroupBy: r.rego.Window.GroupBy, Span: r.rego.Window.Span, Fingerprint: r.fingerprint})
+			rs.corrRules = append(rs.corrRules, r)
+			continue
+		}
 		c := r.corr
 		if c == nil || len(c.RuleIDs) != len(c.Rules) {
 			continue
@@ -589,6 +626,10 @@ func (rs *Ruleset) linkCorrelations() {
 }
 
 func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
+	match := func(e *schema.Event) bool { return len(set.EvalRule(rr, e)) > 0 }
+	if rr.Window != nil {
+		match = func(*schema.Event) bool { return false } // it judges windows, not events
+	}
 	return &Rule{
 		ID:          rr.ID,
 		Title:       rr.Title,
@@ -600,9 +641,10 @@ func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
 		File:        rr.File,
 		Line:        rr.Line,
 		Generate:    true,
-		match:       func(e *schema.Event) bool { return len(set.EvalRule(rr, e)) > 0 },
+		match:       match,
 		rego:        rr,
 		slot:        -1,
+		fingerprint: rr.Fingerprint,
 	}
 }
 

@@ -51,3 +51,66 @@ level: high
 		}
 	}
 }
+
+// TestWindowedRegoCases runs detect test on a windowed Rego rule: its
+// cases go through the same windows as a scan (a case that fires, one that
+// stays quiet, one that checks the group), and an OPA unit test gives it a
+// window as input.
+func TestWindowedRegoCases(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"rules/rego/many_rejects.rego": `# METADATA
+# title: Many rejects
+# custom:
+#   id: 11111111-2222-4333-8444-0000000000c1
+#   level: medium
+#   requires: [reject]
+#   window: {group_by: [src_ip], span: 10m}
+package detect.rules.many_rejects
+
+alert contains sprintf("%d rejects from %s", [input.count, input.group.src_ip]) if input.count >= 3
+`,
+		"rules/rego/many_rejects_test.rego": `package detect.rules.many_rejects_test
+
+import data.detect.rules.many_rejects
+
+test_three if {
+	many_rejects.alert == {"3 rejects from 192.0.2.7"} with input as {"group": {"src_ip": "192.0.2.7"}, "events": [], "count": 3, "start": "x", "end": "y"}
+}
+`,
+		"tests/rule_cases/many_rejects.yml": `rule: 11111111-2222-4333-8444-0000000000c1
+cases:
+  - name: three rejects in ten minutes fire
+    events:
+      - {time: "2026-11-28T05:00:00Z", event_type: reject, src_ip: 192.0.2.7}
+      - {time: "2026-11-28T05:04:00Z", event_type: reject, src_ip: 192.0.2.8}
+      - {time: "2026-11-28T05:05:00Z", event_type: reject, src_ip: 192.0.2.7}
+      - {time: "2026-11-28T05:10:00Z", event_type: reject, src_ip: 192.0.2.7}
+    expect: {alerts: 1, match: {group: {src_ip: 192.0.2.7}, count: 3}}
+  - name: the third one a second too late stays quiet
+    events:
+      - {time: "2026-11-28T05:00:00Z", event_type: reject, src_ip: 192.0.2.7}
+      - {time: "2026-11-28T05:05:00Z", event_type: reject, src_ip: 192.0.2.7}
+      - {time: "2026-11-28T05:10:01Z", event_type: reject, src_ip: 192.0.2.7}
+      - {time: "2026-11-28T05:10:02Z", event_type: delivery, src_ip: 192.0.2.7}
+    expect: {alerts: 0}
+`,
+	}
+	for name, text := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, stderr := detect(t, "", "test", "--rules", filepath.Join(dir, "rules"), "--cases", filepath.Join(dir, "tests", "rule_cases"))
+	if code != 0 || !strings.Contains(out, "3 passed, 0 failed") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
+	}
+	code, out, stderr = detect(t, "", "lint", "--rules", filepath.Join(dir, "rules"), "--cases", filepath.Join(dir, "tests", "rule_cases"))
+	if code != 0 {
+		t.Fatalf("lint: exit %d\n%s\n%s", code, out, stderr)
+	}
+}

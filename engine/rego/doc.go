@@ -16,6 +16,15 @@
 // (http.send, net.lookup_ip_addr, opa.runtime, trace) are not in the
 // capabilities.
 //
+// A windowed rule (custom.window: {group_by: [...], span: 10m}) judges a
+// window of events instead: the engine gathers, per group and tumbling
+// window on event time, the events its custom.requires selects, and
+// EvalWindow gives the rule input = {group, events, count, start, end}.
+// Its input is type-checked against WindowSchema (input.events[_] are
+// events, input.group holds exactly the group_by fields), through a schema
+// annotation added to the rule's METADATA. It is left out of the per-event
+// query, of memoization and of the custom.requires lint.
+//
 // Evaluation is built for many events and few alerts: all rules of a Set are
 // answered by one prepared query, the input is an ast.Value built straight
 // from the Event with only the fields some rule reads, and a rule that

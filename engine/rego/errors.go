@@ -107,8 +107,13 @@ func message(e *ast.Error) string {
 				}
 			}
 			what := d.Ref[:d.Pos].String()
-			if what == "input" {
+			switch {
+			case what == "input" && slices.Contains(have, "events") && slices.Contains(have, "group"):
+				what = "a window's input (group, events, count, start, end)"
+			case what == "input", strings.HasPrefix(what, "input.events["):
 				what = "the event schema"
+			case what == "input.group":
+				what = "input.group (the fields of custom.window.group_by)"
 			}
 			msg = fmt.Sprintf("undefined ref %s: %s has no field %q", d.Ref[:d.Pos+1], what, string(bad))
 			if near := closest(string(bad), have); near != "" {

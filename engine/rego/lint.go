@@ -45,6 +45,12 @@ func Lint(files []File) []Diagnostic {
 			loc := metaLine(r.module, r.meta, key)
 			out = append(out, Diagnostic{File: f.Path, Line: loc.Row, Col: loc.Col, Warning: warning, Msg: fmt.Sprintf(format, args...)})
 		}
+		if r.Window != nil {
+			// custom.requires of a windowed rule is what feeds its
+			// windows, not a shortcut past evaluation: nothing to prove.
+			unknownKeys(r, at)
+			continue
+		}
 		for _, fld := range r.Requires.list {
 			switch {
 			case r.needs.has(fld):
@@ -86,13 +92,7 @@ func Lint(files []File) []Diagnostic {
 			at(key, true, "every alert of this rule needs %s; add it to custom.requires so other events are not evaluated",
 				strings.Join(missing, ", "))
 		}
-		for _, k := range r.unknown {
-			msg := fmt.Sprintf("unknown custom metadata key %q (known: %s)", k, strings.Join(knownCustom, ", "))
-			if near := closest(k, knownCustom); near != "" {
-				msg = fmt.Sprintf("unknown custom metadata key %q (did you mean %q?)", k, near)
-			}
-			at(k, true, "%s", msg)
-		}
+		unknownKeys(r, at)
 	}
 	slices.SortStableFunc(out, func(a, b Diagnostic) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
@@ -104,4 +104,15 @@ func Lint(files []File) []Diagnostic {
 		return a.Col - b.Col
 	})
 	return out
+}
+
+// unknownKeys warns about the custom keys of r this engine does not know.
+func unknownKeys(r *Rule, at func(key string, warning bool, format string, args ...any)) {
+	for _, k := range r.unknown {
+		msg := fmt.Sprintf("unknown custom metadata key %q (known: %s)", k, strings.Join(knownCustom, ", "))
+		if near := closest(k, knownCustom); near != "" {
+			msg = fmt.Sprintf("unknown custom metadata key %q (did you mean %q?)", k, near)
+		}
+		at(k, true, "%s", msg)
+	}
 }

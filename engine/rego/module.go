@@ -32,6 +32,14 @@ type Rule struct {
 	Line        int    // of the package clause
 	Package     string // detect.rules.<name>
 	Requires    Requires
+	// Window is set for windowed rules (custom.window): they see one
+	// window of events at a time (EvalWindow), never a single event, and
+	// Requires selects the events that feed their windows.
+	Window *Window
+	// Fingerprint identifies the rule's definition: its module source and
+	// the Set's data.config (set by Compile), for carrying window state
+	// across reloads.
+	Fingerprint string
 
 	index    int
 	name     string   // the last package segment
@@ -44,6 +52,7 @@ type Rule struct {
 	unknown    []string // custom keys this engine does not know
 	module     *ast.Module
 	meta       *ast.Annotations
+	source     []byte
 
 	// memo is the rule's memo (planMemo); nil when the rule is not
 	// memoized, and noMemo says why.
@@ -103,7 +112,7 @@ func parseRule(f File) (*Rule, []*Error) {
 	if m == nil {
 		return nil, []*Error{{File: f.Path, Line: 1, Col: 1, Msg: "empty module: want `package detect.rules.<name>`, a # METADATA block and `alert contains msg if { ... }`"}}
 	}
-	r := &Rule{File: f.Path, Line: m.Package.Location.Row, module: m}
+	r := &Rule{File: f.Path, Line: m.Package.Location.Row, module: m, source: f.Data}
 	var errs []*Error
 	fatal := false
 	add := func(loc *ast.Location, format string, args ...any) {
@@ -156,6 +165,13 @@ func parseRule(f File) (*Rule, []*Error) {
 	errs = append(errs, disabledCalls(m, f.Path)...)
 	if fatal {
 		return nil, errs
+	}
+	if r.Window != nil {
+		// input is a window, not an event: type-check it as one, and leave
+		// the event analyses (memo, requires lint) empty.
+		def := any(WindowSchema(r.Window.GroupBy))
+		r.meta.Schemas = append(r.meta.Schemas, &ast.SchemaAnnotation{Path: ast.InputRootRef, Definition: &def})
+		return r, errs
 	}
 	r.reads, r.readsAll = inputReads(m)
 	r.needs, r.alertTypes = alertNeeds(m)
@@ -234,8 +250,12 @@ func (r *Rule) readMetadata(f File, m *ast.Module) []*Error {
 			r.Requires.list = append(r.Requires.list, fld)
 		}
 	}
-	if _, ok := c["window"]; ok {
-		add("window", "custom.window: windowed Rego rules are not supported by this version of detect")
+	if v, ok := c["window"]; ok {
+		w, msg := readWindow(v)
+		if msg != "" {
+			add("window", "custom.window: %s", msg)
+		}
+		r.Window = w
 	}
 	for k := range c {
 		if !slices.Contains(knownCustom, k) {

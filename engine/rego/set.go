@@ -2,6 +2,9 @@ package rego
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -55,6 +58,8 @@ type Set struct {
 	budget time.Duration
 	data   map[string]any
 	consts *constRules // nil when there are none
+	// windows are the queries of the windowed rules, by rule index.
+	windows map[int]oparego.PreparedEvalQuery
 
 	strikes []atomic.Int32
 	mu      sync.Mutex
@@ -138,8 +143,13 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 		s.budget = DefaultBudget
 	}
 	s.strikes = make([]atomic.Int32, len(rules))
+	fp := dataFingerprint(data)
 	for i, r := range rules {
 		r.index = i
+		r.Fingerprint = ruleFingerprint(r.source, fp)
+		if r.Window != nil {
+			continue // its input is a window, built whole
+		}
 		s.fields |= r.reads
 		if r.readsAll {
 			s.fields = allFields
@@ -151,6 +161,11 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 			size = DefaultCacheSize
 		}
 		planMemo(s.rules, c, size)
+		for _, r := range s.rules {
+			if r.Window != nil {
+				r.memo, r.noMemo = nil, "it is a windowed rule"
+			}
+		}
 		s.consts = findConstRules(s.rules, c)
 		if c2, cerrs := compileRules(s.rules, true); len(cerrs) == 0 {
 			c = c2 // evaluate the instrumented modules
@@ -161,7 +176,11 @@ func Compile(files []File, data map[string]any, opts Options) (*Set, error) {
 				}
 			}
 		}
-		if err := s.prepare(c); err != nil {
+		err := s.prepare(c)
+		if err == nil {
+			err = s.prepareWindows(c)
+		}
+		if err != nil {
 			errs = append(errs, &Error{File: rules[0].File, Line: 1, Col: 1, Msg: "preparing the rule query: " + err.Error(), Err: err})
 			s.rules = nil
 		}
@@ -181,6 +200,7 @@ func newCompiler(print bool, extra ...*oparego.Function) *ast.Compiler {
 		WithCapabilities(capabilities(extra...)).
 		WithSchemas(ss).
 		WithStrict(true).
+		WithUseTypeCheckAnnotations(true). // windowed rules' input schema
 		WithEnablePrintStatements(print).
 		WithDefaultRegoVersion(ast.RegoV1)
 }
@@ -297,11 +317,14 @@ func dispatchModule(rules []*Rule) (*ast.Module, [][2]int) {
 	line := 3
 	blocks := make([][2]int, len(rules))
 	for i, r := range rules {
+		if r.Window != nil {
+			continue // evaluated on windows (EvalWindow), not events
+		}
 		fmt.Fprintf(&b, "hits contains [%d, x] if {\n\t%s(%d)\n\tsome x in data.detect.rules.%s.alert\n}\n\n", i, activeDecl.Name, i, r.name)
 		blocks[i] = [2]int{line, line + 3}
 		line += 5
 	}
-	if len(rules) == 0 {
+	if line == 3 {
 		b.WriteString("hits := set()\n")
 	}
 	m, err := ast.ParseModuleWithOpts(dispatchFile, b.String(), parseOptions())
@@ -328,6 +351,51 @@ func (s *Set) prepare(c *ast.Compiler) error {
 	}
 	s.pq = pq
 	return nil
+}
+
+// prepareWindows prepares the query of each windowed rule: its alert set.
+func (s *Set) prepareWindows(c *ast.Compiler) error {
+	for _, r := range s.rules {
+		if r.Window == nil {
+			continue
+		}
+		q := oparego.New(
+			oparego.Compiler(c),
+			oparego.Store(newStore(s.data)),
+			oparego.Query("data."+r.Package+".alert"),
+			oparego.Function2(editDistanceDecl, editDistanceBuiltin),
+			oparego.Function1(activeDecl, activeBuiltin),
+			oparego.Function1(readDecl, readBuiltin),
+		)
+		pq, err := q.PrepareForEval(context.Background())
+		if err != nil {
+			return fmt.Errorf("rego: %s: %w", r.Package, err)
+		}
+		if s.windows == nil {
+			s.windows = map[int]oparego.PreparedEvalQuery{}
+		}
+		s.windows[r.index] = pq
+	}
+	return nil
+}
+
+// dataFingerprint hashes data.config (encoding/json sorts object keys, so
+// equal data hash alike).
+func dataFingerprint(data map[string]any) []byte {
+	b, err := json.Marshal(data)
+	if err != nil {
+		b = []byte(fmt.Sprint(data))
+	}
+	sum := sha256.Sum256(b)
+	return sum[:]
+}
+
+// ruleFingerprint identifies a rule module's source under a data.config.
+func ruleFingerprint(source, data []byte) string {
+	h := sha256.New()
+	h.Write(data)
+	h.Write(source)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func newStore(config map[string]any) storage.Store {
@@ -368,7 +436,7 @@ func (s *Set) eval(e *schema.Event, only int) []Hit {
 	var need fieldSet // what the input must hold for them
 	nrun, nmemo := 0, 0
 	for i, r := range s.rules {
-		if (only >= 0 && i != only) || s.strikes[i].Load() >= MaxStrikes || !r.Requires.match(e) {
+		if (only >= 0 && i != only) || r.Window != nil || s.strikes[i].Load() >= MaxStrikes || !r.Requires.match(e) {
 			continue
 		}
 		if m := r.memo; m != nil {
@@ -580,6 +648,16 @@ func (s *Set) query(ctx context.Context, pq oparego.PreparedEvalQuery, input ast
 	return set, nil
 }
 
+// evalOpts are the options of one evaluation: rule indexing on or off,
+// and the constant rules' cache.
+func (s *Set) evalOpts(index bool) []oparego.EvalOption {
+	opts := []oparego.EvalOption{oparego.EvalRuleIndexing(index)}
+	if s.consts != nil {
+		opts = append(opts, oparego.EvalVirtualCache(&constCache{VirtualCache: topdown.NewVirtualCache(), consts: s.consts}))
+	}
+	return opts
+}
+
 // run evaluates the active rules of run on input within the budget,
 // recording what they read in run.reads.
 func (s *Set) run(input ast.Value, run *evalRun) ([]Hit, error) {
@@ -593,11 +671,7 @@ func (s *Set) run(input ast.Value, run *evalRun) ([]Hit, error) {
 			break
 		}
 	}
-	opts := []oparego.EvalOption{oparego.EvalRuleIndexing(index)}
-	if s.consts != nil {
-		opts = append(opts, oparego.EvalVirtualCache(&constCache{VirtualCache: topdown.NewVirtualCache(), consts: s.consts}))
-	}
-	set, err := s.query(withRun(context.Background(), run), s.pq, input, opts...)
+	set, err := s.query(withRun(context.Background(), run), s.pq, input, s.evalOpts(index)...)
 	if set == nil || err != nil {
 		return nil, err
 	}

@@ -18,7 +18,10 @@
 //   - Other conditions (lt, lte, eq, neq, upper-bounded ranges, value_avg)
 //     use a tumbling window opened by the group's first event and checked
 //     when it closes: when an event of the group falls past its end, when
-//     the watermark passes end+Lateness, or at Flush.
+//     the watermark passes end+Lateness, or at Flush. Collect specs
+//     (windowed Rego rules) are tumbling too: every window is a Result
+//     holding its first MaxCollect events in time order, for the rule to
+//     judge.
 //
 // Options.Suppress replaces the default quiet period: after an alert, the
 // (rule, group) raises none that ends within Suppress of the alert's end.
@@ -57,6 +60,10 @@ const (
 	ValueAvg        = "value_avg"
 	Temporal        = "temporal"
 	TemporalOrdered = "temporal_ordered"
+	// Collect gathers each group's events per tumbling window for a rule
+	// that judges the window as a whole (windowed Rego): every window
+	// with events is a Result, with its first MaxCollect events by time.
+	Collect = "collect"
 )
 
 // Defaults.
@@ -66,6 +73,9 @@ const (
 	DefaultMaxEvents = 5
 	// maxOrdered caps the entries a temporal_ordered group keeps.
 	maxOrdered = 1024
+	// MaxCollect caps the events a Collect window keeps (Count counts
+	// them all).
+	MaxCollect = 100
 )
 
 // Cond is a conjunction of comparisons on the measure; nil bounds are
@@ -102,7 +112,7 @@ type Spec struct {
 	Fingerprint string
 }
 
-func (s *Spec) rising() bool { return s.Type != ValueAvg && s.Cond.rising() }
+func (s *Spec) rising() bool { return s.Type != ValueAvg && s.Type != Collect && s.Cond.rising() }
 
 // Options tune a State; zero values take the defaults.
 type Options struct {
@@ -365,11 +375,11 @@ func (s *State) add(si, slot int, e *schema.Event, t time.Time, emit func(Result
 	}
 	g.N++
 	g.Sum += ent.Num
-	if len(g.First) < s.Opt.MaxEvents {
+	if len(g.First) < s.Opt.MaxEvents && sp.Type != Collect {
 		g.First = append(g.First, e)
 	}
 	switch sp.Type {
-	case ValueCount, Temporal, TemporalOrdered:
+	case ValueCount, Temporal, TemporalOrdered, Collect:
 		insert(sp, g, ent)
 	}
 }
@@ -426,6 +436,12 @@ func (s *State) closeTumbling(si int, g *Group, emit func(Result)) {
 	}
 	r := s.result(si, g, v, g.Start, g.Latest)
 	r.Events = g.First
+	if sp.Type == Collect {
+		r.Events = make([]*schema.Event, len(g.Entries))
+		for i, ent := range g.Entries {
+			r.Events[i] = ent.Event
+		}
+	}
 	if s.Opt.Suppress > 0 {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
@@ -460,6 +476,15 @@ func insert(sp *Spec, g *Group, ent Entry) {
 		if len(g.Entries) >= maxOrdered {
 			g.Entries = append(g.Entries[:0], g.Entries[1:]...)
 		}
+	case Collect:
+		// Keep the first MaxCollect by time: a full window takes a late
+		// event in place of its last one.
+		if len(g.Entries) >= MaxCollect {
+			if !ent.Time.Before(g.Entries[len(g.Entries)-1].Time) {
+				return
+			}
+			g.Entries = g.Entries[:len(g.Entries)-1]
+		}
 	}
 	i := len(g.Entries)
 	for i > 0 && g.Entries[i-1].Time.After(ent.Time) {
@@ -482,7 +507,7 @@ func sum(es []Entry) float64 {
 // sum, or what the entries hold.
 func measure(sp *Spec, es []Entry, n int, total float64) float64 {
 	switch sp.Type {
-	case EventCount:
+	case EventCount, Collect:
 		return float64(n)
 	case ValueCount, Temporal:
 		return float64(len(es))

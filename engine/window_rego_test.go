@@ -1,0 +1,157 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/detect-dev/detect/engine/window"
+	"github.com/detect-dev/detect/schema"
+)
+
+// rejectWindow alerts when a client has at least data.config min rejects
+// in a 10-minute window, listing their recipients in the order the rule
+// sees them.
+const rejectWindow = `# METADATA
+# title: Reject burst
+# custom:
+#   id: 11111111-2222-4333-8444-0000000000b1
+#   level: medium
+#   requires: [reject, src_ip]
+#   window: {group_by: [src_ip], span: 10m}
+package detect.rules.reject_burst
+
+alert contains msg if {
+	input.count >= data.config.reject_burst.min
+	msg := sprintf("%s %d %s..%s %s", [
+		input.group.src_ip, input.count, input.start, input.end,
+		concat(" ", [e.recipient | some e in input.events]),
+	])
+}
+`
+
+func reject(min int, ip, rcpt string) *schema.Event {
+	return &schema.Event{Time: t0.Add(time.Duration(min) * time.Minute), EventType: schema.TypeReject, SrcIP: ip, Recipient: rcpt}
+}
+
+func TestWindowedRego(t *testing.T) {
+	rs := mustLoad(t, map[string]string{
+		"rego/reject_burst.rego": rejectWindow,
+		"data/config.yaml":       "reject_burst: {min: 3}\n",
+	})
+	if !rs.Stateful() {
+		t.Fatal("a windowed rule needs a State")
+	}
+	delivery := reject(5, "a", "d5")
+	delivery.EventType = schema.TypeDelivery
+	st := rs.NewState(window.Options{})
+	var alerts []*schema.Alert
+	emit := func(a *schema.Alert) { alerts = append(alerts, a) }
+	// Client a: 0, 2, 10 (exactly the span after 0: same window), 9
+	// (late by one minute, within the lateness: counted, and put in time
+	// order), then 11 opens a new window and closes the first: count 4.
+	// 11, 12, 13 make a second window of 3, closed by Flush.
+	// Client b, interleaved: 1 and 3, a window of 2 (no alert), and 10
+	// arriving when the watermark is 13 (late by more than 2m: dropped).
+	// Not fed: a delivery of a, and a reject without a client.
+	for _, e := range []*schema.Event{
+		reject(0, "a", "r0"), reject(1, "b", "s1"), reject(2, "a", "r2"), reject(3, "b", "s3"),
+		delivery, reject(10, "a", "r10"), reject(9, "a", "r9"),
+	} {
+		st.Event(e, emit)
+	}
+	if len(alerts) != 0 {
+		t.Fatalf("alert before the window closed: %v", alerts[0].Message)
+	}
+	for _, e := range []*schema.Event{
+		reject(11, "a", "r11"), reject(12, "a", "r12"), reject(13, "a", "r13"),
+		reject(10, "b", "s10"), reject(13, "", "x"),
+	} {
+		st.Event(e, emit)
+	}
+	st.Flush(emit)
+	want := []string{
+		"a 4 2026-11-28T05:00:00Z..2026-11-28T05:10:00Z r0 r2 r9 r10",
+		"a 3 2026-11-28T05:11:00Z..2026-11-28T05:13:00Z r11 r12 r13",
+	}
+	var got []string
+	for _, a := range alerts {
+		got = append(got, a.Message)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("alerts:\n got %q\nwant %q", got, want)
+	}
+	a := alerts[0]
+	if a.RuleID != "11111111-2222-4333-8444-0000000000b1" || a.Engine != EngineRego || a.Level != "medium" ||
+		a.Group["src_ip"] != "a" || a.Count != 4 || !a.Start.Equal(t0) || !a.End.Equal(t0.Add(10*time.Minute)) ||
+		!a.Time.Equal(a.End) || len(a.Events) != 4 || a.Events[2].Recipient != "r9" || a.Event != nil {
+		t.Errorf("alert fields: %+v", a)
+	}
+	if s := st.Stats(); s.Late != 1 {
+		t.Errorf("late events %d, want 1 (b at 10 after 13)", s.Late)
+	}
+	// The rule never alerts on single events.
+	rs.Evaluate(reject(0, "a", "r0"), func(a *schema.Alert) { t.Errorf("event alert: %s", a.Message) })
+}
+
+// TestWindowedRegoCapsEvents checks that input.events holds the first
+// window.MaxCollect events by time while input.count counts them all, and
+// that the alert carries the first few.
+func TestWindowedRegoCapsEvents(t *testing.T) {
+	rule := strings.NewReplacer("Reject burst", "Big window", "0000000000b1", "0000000000b2",
+		`sprintf("%s %d %s..%s %s", [
+		input.group.src_ip, input.count, input.start, input.end,
+		concat(" ", [e.recipient | some e in input.events]),
+	])`, `sprintf("%d %d %s %s", [input.count, count(input.events), input.events[0].recipient, input.events[count(input.events)-1].recipient])`).Replace(rejectWindow)
+	rs := mustLoad(t, map[string]string{"rego/big.rego": rule, "data/config.yaml": "reject_burst: {min: 1}\n"})
+	st := rs.NewState(window.Options{})
+	var got []*schema.Alert
+	emit := func(a *schema.Alert) { got = append(got, a) }
+	// 150 events in one window, half a second apart, the last one
+	// earliest (74.5s late, within the lateness): it must be kept (first by
+	// time) and the 100th by time is then r99.
+	for i := 1; i < 150; i++ {
+		e := reject(0, "a", fmt.Sprintf("r%d", i))
+		e.Time = t0.Add(time.Duration(i) * 500 * time.Millisecond)
+		st.Event(e, emit)
+	}
+	st.Event(reject(0, "a", "r0"), emit)
+	st.Flush(emit)
+	if len(got) != 1 || got[0].Message != "150 100 r0 r99" || got[0].Count != 150 || len(got[0].Events) != window.DefaultMaxEvents {
+		t.Fatalf("alerts: %d, first %+v", len(got), *got[0])
+	}
+}
+
+// TestWindowedRegoReload: an unchanged windowed rule keeps its open
+// windows across a reload; new data.config is a new definition.
+func TestWindowedRegoReload(t *testing.T) {
+	files := map[string]string{"rego/reject_burst.rego": rejectWindow, "data/config.yaml": "reject_burst: {min: 3}\n"}
+	before := mustLoad(t, files)
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, a.Message) }
+	// Two rejects of a, then the rule set is reloaded unchanged: the
+	// third completes the window of three.
+	st := before.NewState(window.Options{})
+	st.Event(reject(0, "a", "r0"), emit)
+	st.Event(reject(1, "a", "r1"), emit)
+	st = mustLoad(t, files).NewStateFrom(st, window.Options{})
+	st.Event(reject(2, "a", "r2"), emit)
+	st.Flush(emit)
+	if want := "[a 3 2026-11-28T05:00:00Z..2026-11-28T05:02:00Z r0 r1 r2]"; fmt.Sprint(got) != want {
+		t.Errorf("unchanged rule:\n got %v\nwant %v", got, want)
+	}
+	// With min 2 the rule is new: its window holds only the third
+	// reject, and one is not enough.
+	got = nil
+	st = before.NewState(window.Options{})
+	st.Event(reject(0, "a", "r0"), emit)
+	st.Event(reject(1, "a", "r1"), emit)
+	files["data/config.yaml"] = "reject_burst: {min: 2}\n"
+	st = mustLoad(t, files).NewStateFrom(st, window.Options{})
+	st.Event(reject(2, "a", "r2"), emit)
+	st.Flush(emit)
+	if len(got) != 0 {
+		t.Errorf("changed data kept the window: %v", got)
+	}
+}
