@@ -86,7 +86,9 @@ var (
 	levels    = []string{"informational", "low", "medium", "high", "critical"}
 	eventType = []string{schema.TypeDelivery, schema.TypeReceive, schema.TypeReject, schema.TypeAuth, schema.TypeConnect, schema.TypeFilter}
 	// knownCustom are the custom metadata keys the engine reads.
-	knownCustom = []string{"id", "level", "tags", "references", "requires", "window"}
+	// status, date, modified and falsepositives are SigmaHQ's metadata,
+	// kept for documentation (detect rules list --markdown).
+	knownCustom = []string{"id", "level", "tags", "references", "requires", "window", "status", "date", "modified", "falsepositives"}
 	rulesPrefix = ast.MustParseRef("data.detect.rules")
 	identRe     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 )
