@@ -60,6 +60,7 @@ Quick start:
 			diffCommand(e),
 			queryCommand(e),
 			reportCommand(e),
+			genCommand(e),
 		},
 		// Errors are reported by run, with the exit code they carry.
 		ExitErrHandler: func(*cli.Context, error) {},
