@@ -19,6 +19,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -170,7 +171,7 @@ type State struct {
 
 // NewState returns an empty State for the set's correlation rules.
 func (rs *Ruleset) NewState(opt window.Options) *State {
-	return &State{rs: rs, w: window.New(rs.specs, opt)}
+	return rs.NewStateFrom(nil, opt)
 }
 
 // NewStateFrom returns a State for rs that continues prev, the State of
@@ -185,7 +186,27 @@ func (rs *Ruleset) NewStateFrom(prev *State, opt window.Options) *State {
 	if prev != nil {
 		w = prev.w
 	}
-	return &State{rs: rs, w: window.NewFrom(rs.specs, opt, w)}
+	s := &State{rs: rs, w: window.NewFrom(rs.specs, opt, w)}
+	s.w.ChainEvent = s.chainEvent
+	return s
+}
+
+// chainEvent is the event that stands for a chained correlation's alert
+// in the correlations that refer to it: the alert's time, its message as
+// the reason, and the group members that are event fields.
+func (s *State) chainEvent(res window.Result) *schema.Event {
+	r := s.rs.corrRules[res.Spec]
+	obj := map[string]string{"time": res.End.UTC().Format(time.RFC3339Nano), "reason": s.alert(r, res).Message}
+	for k, v := range res.Group {
+		if f, ok := schema.LookupField(k); ok && f.Name() == k && f.Kind() == schema.KindString {
+			obj[k] = v
+		}
+	}
+	e := &schema.Event{Time: res.End}
+	if b, err := json.Marshal(obj); err == nil {
+		_ = e.UnmarshalJSON(b) // every member is a string field: cannot fail
+	}
+	return e
 }
 
 // Observe feeds e, with the slots EvaluateSlots returned for it, and emits
@@ -216,6 +237,9 @@ func (s *State) Event(e *schema.Event, emit func(*schema.Alert)) {
 // those the windowed Rego rule raises on the window.
 func (s *State) alerts(res window.Result, emit func(*schema.Alert)) {
 	r := s.rs.corrRules[res.Spec]
+	if !r.Generate {
+		return // a chained correlation that only feeds others
+	}
 	if r.rego == nil {
 		emit(s.alert(r, res))
 		return
@@ -560,8 +584,80 @@ func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
 }
 
 // linkCorrelations turns the correlation rules whose references all
-// resolved into window specs, giving each referenced rule a slot.
+// resolved into window specs, giving each referenced rule a slot, and the
+// windowed Rego rules into Collect specs. A chained correlation's spec
+// comes before the specs of the correlations that refer to it, as the
+// window package needs.
 func (rs *Ruleset) linkCorrelations() {
+	spec := map[*Rule]int{} // a correlation's spec index, -1 for none
+	var link func(r *Rule) int
+	link = func(r *Rule) int {
+		if i, done := spec[r]; done {
+			return i // -1 also while r is being linked: a cycle, reported by sigma.Link
+		}
+		spec[r] = -1
+		c := r.corr
+		if c == nil || len(c.RuleIDs) != len(c.Rules) || len(c.Keys) != len(c.RuleIDs) {
+			return -1
+		}
+		targets := make([]*Rule, len(c.RuleIDs))
+		for k, id := range c.RuleIDs {
+			t := rs.byID[id]
+			if t == nil || (t.corr != nil && link(t) < 0) {
+				return -1
+			}
+			targets[k] = t
+		}
+		sp := window.Spec{ID: r.ID, Type: c.Type, Span: c.Timespan, Cond: windowCond(c.Cond)}
+		fp := sha256.New()
+		io.WriteString(fp, r.fingerprint)
+		for _, t := range targets {
+			if t.slot < 0 {
+				t.slot = len(rs.slotted)
+				rs.slotted = append(rs.slotted, t)
+			}
+			sp.Slots = append(sp.Slots, t.slot)
+			if t.corr != nil {
+				j := spec[t]
+				rs.specs[j].Chained, rs.specs[j].ResultSlot = true, t.slot
+				io.WriteString(fp, "\x00"+rs.specs[j].Fingerprint)
+			} else {
+				io.WriteString(fp, "\x00"+t.fingerprint)
+			}
+		}
+		sp.Fingerprint = hex.EncodeToString(fp.Sum(nil))
+		if c.Field != "" {
+			sp.Field, _ = schema.LookupField(c.Field)
+		}
+		plain := true // every member is the same event field for every rule
+		for _, keys := range c.Keys {
+			for i, key := range keys {
+				plain = plain && key.Member == "" && key.Field == c.GroupBy[i]
+			}
+		}
+		if plain {
+			for _, name := range c.GroupBy {
+				f, _ := schema.LookupField(name)
+				sp.GroupBy = append(sp.GroupBy, f)
+			}
+		} else {
+			sp.Names, sp.Keys = c.GroupBy, map[int][]window.Key{}
+			for k, keys := range c.Keys {
+				wk := make([]window.Key, len(keys))
+				for i, key := range keys {
+					wk[i].Name = key.Member
+					if key.Field != "" {
+						wk[i].Field, _ = schema.LookupField(key.Field)
+					}
+				}
+				sp.Keys[sp.Slots[k]] = wk
+			}
+		}
+		spec[r] = len(rs.specs)
+		rs.specs = append(rs.specs, sp)
+		rs.corrRules = append(rs.corrRules, r)
+		return spec[r]
+	}
 	for _, r := range rs.rules {
 		if r.rego != nil && r.rego.Window != nil {
 			r.slot = len(rs.slotted)
@@ -571,58 +667,31 @@ func (rs *Ruleset) linkCorrelations() {
 			rs.corrRules = append(rs.corrRules, r)
 			continue
 		}
-		c := r.corr
-		if c == nil || len(c.RuleIDs) != len(c.Rules) {
-			continue
-		}
-		sp := window.Spec{ID: r.ID, Type: c.Type, Span: c.Timespan}
-		ok := true
-		fp := sha256.New()
-		io.WriteString(fp, r.fingerprint)
-		for _, id := range c.RuleIDs {
-			t := rs.byID[id]
-			if t == nil || t.corr != nil {
-				ok = false
-				break
-			}
-			io.WriteString(fp, "\x00"+t.fingerprint)
-			if t.slot < 0 {
-				t.slot = len(rs.slotted)
-				rs.slotted = append(rs.slotted, t)
-			}
-			sp.Slots = append(sp.Slots, t.slot)
-		}
-		if !ok {
-			continue
-		}
-		for _, name := range c.GroupBy {
-			f, _ := schema.LookupField(name)
-			sp.GroupBy = append(sp.GroupBy, f)
-		}
-		if c.Field != "" {
-			sp.Field, _ = schema.LookupField(c.Field)
-		}
-		for op, v := range c.Cond {
-			v := v
-			switch op {
-			case "gt":
-				sp.Cond.Gt = &v
-			case "gte":
-				sp.Cond.Gte = &v
-			case "lt":
-				sp.Cond.Lt = &v
-			case "lte":
-				sp.Cond.Lte = &v
-			case "eq":
-				sp.Cond.Eq = &v
-			case "neq":
-				sp.Cond.Neq = &v
-			}
-		}
-		sp.Fingerprint = hex.EncodeToString(fp.Sum(nil))
-		rs.specs = append(rs.specs, sp)
-		rs.corrRules = append(rs.corrRules, r)
+		link(r)
 	}
+}
+
+// windowCond is a correlation condition as window bounds.
+func windowCond(ops map[string]float64) window.Cond {
+	var cond window.Cond
+	for op, v := range ops {
+		v := v
+		switch op {
+		case "gt":
+			cond.Gt = &v
+		case "gte":
+			cond.Gte = &v
+		case "lt":
+			cond.Lt = &v
+		case "lte":
+			cond.Lte = &v
+		case "eq":
+			cond.Eq = &v
+		case "neq":
+			cond.Neq = &v
+		}
+	}
+	return cond
 }
 
 func fromRego(rr *rego.Rule, set *rego.Set) *Rule {

@@ -26,18 +26,42 @@ var ErrLink = errors.New("correlation reference")
 
 // Correlation is the correlation block of a correlation rule (v2).
 type Correlation struct {
-	Type     string
-	Rules    []string // as written: ids or names; Link resolves them
-	RuleIDs  []string // lower-case ids, set by Link
-	GroupBy  []string // canonical field names
+	Type    string
+	Rules   []string // as written: ids or names; Link resolves them
+	RuleIDs []string // lower-case ids, set by Link
+	// GroupBy are the names of the group members: canonical field names,
+	// or names defined in Aliases.
+	GroupBy  []string
 	Timespan time.Duration
 	Field    string             // value_* types: canonical field name
 	Cond     map[string]float64 // op -> value; several ops make a range
 	Generate bool               // referenced rules also alert on their own
+	// Aliases map an alias name to the field it stands for in the events
+	// of each referenced rule (by the rule's name or id as written).
+	Aliases map[string]map[string]string
+	// Keys, set by Link, say where each group member (GroupBy order) is
+	// read for the events of each referenced rule (RuleIDs order).
+	Keys [][]GroupKey
 
-	refs []*yaml.Node // the Rules entries, for Link's positions
-	line int
-	col  int
+	refs      []*yaml.Node // the Rules entries, for Link's positions
+	aliasRefs []aliasRef
+	groupBy   []*yaml.Node
+	line      int
+	col       int
+}
+
+// GroupKey is where a correlation reads one group member in the events of
+// one referenced rule: the event field Field (canonical name), or, for a
+// referenced correlation, the member Member of its alerts' group.
+type GroupKey struct {
+	Field  string
+	Member string
+}
+
+// aliasRef is one "rule: field" entry of an alias, for Link's checks.
+type aliasRef struct {
+	alias      string
+	ref, field *yaml.Node
 }
 
 var timespanRe = regexp.MustCompile(`^(\d+)([smhdw])$`)
@@ -100,17 +124,16 @@ func (p *parser) correlation(key, v *yaml.Node) *Correlation {
 				c.Rules = append(c.Rules, r.Value)
 			}
 		case "group-by":
+			// Resolved once aliases, which may come later, are known.
 			switch {
 			case v.Kind == yaml.ScalarNode && v.ShortTag() != "!!null":
-				if f := field(v); f != "" {
-					c.GroupBy = append(c.GroupBy, f)
-				}
+				c.groupBy = append(c.groupBy, v)
 			case v.Kind == yaml.SequenceNode:
 				for _, item := range v.Content {
 					if item = resolve(item); item.Kind != yaml.ScalarNode {
 						p.errorf(item, "group-by must be a list of fields, found a %s", kindName(item))
-					} else if f := field(item); f != "" {
-						c.GroupBy = append(c.GroupBy, f)
+					} else {
+						c.groupBy = append(c.groupBy, item)
 					}
 				}
 			default:
@@ -135,11 +158,18 @@ func (p *parser) correlation(key, v *yaml.Node) *Correlation {
 				c.Generate = strings.EqualFold(v.Value, "true")
 			}
 		case "aliases":
-			p.errorf(k, "correlation aliases are not supported yet: group by a field every referenced rule has")
+			p.correlationAliases(c, v)
 		default:
-			p.errorf(k, "unknown correlation attribute %q (known: type, rules, group-by, timespan, condition, field, generate)", k.Value)
+			p.errorf(k, "unknown correlation attribute %q (known: type, rules, group-by, timespan, condition, field, generate, aliases)", k.Value)
 		}
 	})
+	for _, n := range c.groupBy {
+		if _, ok := c.Aliases[n.Value]; ok {
+			c.GroupBy = append(c.GroupBy, n.Value)
+		} else if f := field(n); f != "" {
+			c.GroupBy = append(c.GroupBy, f)
+		}
+	}
 	if typeKey == nil {
 		p.errorf(key, "correlation has no type (one of %s)", strings.Join(correlationTypes, ", "))
 	}
@@ -163,6 +193,33 @@ func (p *parser) correlation(key, v *yaml.Node) *Correlation {
 		return nil
 	}
 	return c
+}
+
+// correlationAliases reads aliases: {alias: {rule: field, ...}, ...}. The
+// fields are checked by Link, which knows whether each rule is a detection
+// (an event field) or a correlation (a member of its group).
+func (p *parser) correlationAliases(c *Correlation, v *yaml.Node) {
+	if v.Kind != yaml.MappingNode {
+		p.errorf(v, "aliases must be a mapping of alias names to {rule: field} mappings, not a %s", kindName(v))
+		return
+	}
+	c.Aliases = map[string]map[string]string{}
+	p.mapping(v, "aliases", func(k, v *yaml.Node) {
+		if v.Kind != yaml.MappingNode {
+			p.errorf(v, "alias %s must map rule names to fields ({rule_name: field}), not be a %s", k.Value, kindName(v))
+			return
+		}
+		m := map[string]string{}
+		p.mapping(v, "alias "+k.Value, func(rk, rv *yaml.Node) {
+			if rv.Kind != yaml.ScalarNode || rv.Value == "" {
+				p.errorf(rv, "alias %s: the field for rule %s must be a field name", k.Value, rk.Value)
+				return
+			}
+			m[rk.Value] = rv.Value
+			c.aliasRefs = append(c.aliasRefs, aliasRef{alias: k.Value, ref: rk, field: rv})
+		})
+		c.Aliases[k.Value] = m
+	})
 }
 
 func (p *parser) correlationCond(c *Correlation, v *yaml.Node, field func(*yaml.Node) string) {
@@ -194,10 +251,12 @@ func (p *parser) correlationCond(c *Correlation, v *yaml.Node, field func(*yaml.
 
 // Link resolves the references of the correlation rules among rules (a
 // whole rule tree), by id or name, and sets each rule's Generate: a rule
-// that some correlation refers to alerts on its own only when it says
-// generate: true or a correlation referring to it does; other rules alert
-// unless they say generate: false. Errors (unknown rules, cycles, chains)
-// are positioned at the reference and wrap ErrLink. A reference that
+// that some correlation refers to (a detection, or a correlation whose
+// alerts the referring one counts: a chain) alerts on its own only when it
+// says generate: true or a correlation referring to it does; other rules
+// alert unless they say generate: false. It checks the aliases and sets
+// Keys. Errors (unknown rules, cycles, aliases, group-by members a chained
+// correlation's alerts lack) are positioned and wrap ErrLink. A reference that
 // declared accepts (a rule that exists but did not compile, reported where
 // it is) is not reported again; declared may be nil.
 func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
@@ -247,7 +306,9 @@ func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 		if c == nil {
 			continue
 		}
-		c.RuleIDs = c.RuleIDs[:0]
+		c.RuleIDs, c.Keys = c.RuleIDs[:0], nil
+		var targets []*Rule
+		var targetNodes []*yaml.Node
 		for i, ref := range c.Rules {
 			t := lookup(ref)
 			var n *yaml.Node
@@ -263,24 +324,67 @@ func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 			case t == r:
 				errAt(r, n, c.line, c.col, "correlation cycle: %s refers to itself", r.ID)
 				continue
-			case t.Correlation != nil:
-				if reaches(t, r, map[*Rule]bool{}) {
-					errAt(r, n, c.line, c.col, "correlation cycle: %s refers to %q, which refers back to it", r.ID, ref)
-				} else {
-					errAt(r, n, c.line, c.col, "correlation refers to correlation %q: chained correlations are not supported yet", ref)
-				}
+			case t.Correlation != nil && reaches(t, r, map[*Rule]bool{}):
+				errAt(r, n, c.line, c.col, "correlation cycle: %s refers to %q, which refers back to it", r.ID, ref)
 				continue
 			}
 			c.RuleIDs = append(c.RuleIDs, t.ID)
+			targets = append(targets, t)
+			targetNodes = append(targetNodes, n)
 			referenced[t] = true
 			if c.Generate {
 				generate[t] = true
 			}
 		}
+		for _, ar := range c.aliasRefs {
+			if t := lookup(ar.ref.Value); t == nil || !slices.Contains(targets, t) {
+				errAt(r, ar.ref, 0, 0, "alias %s maps rule %q, which this correlation does not refer to (rules: %s)", ar.alias, ar.ref.Value, strings.Join(c.Rules, ", "))
+			}
+		}
+		if len(targets) != len(c.Rules) {
+			continue // not evaluated: its keys do not matter
+		}
+		before := len(errs)
+		for k, t := range targets {
+			keys := make([]GroupKey, len(c.GroupBy))
+			for i, name := range c.GroupBy {
+				at := c.groupBy[i]
+				for _, ar := range c.aliasRefs {
+					if ar.alias == name && lookup(ar.ref.Value) == t {
+						name, at = ar.field.Value, ar.field
+					}
+				}
+				if tc := t.Correlation; tc != nil {
+					if !slices.Contains(tc.GroupBy, name) {
+						errAt(r, at, 0, 0, "group-by %s: the alerts of correlation %q carry only its group-by (%s); add an alias that maps %q to one of them",
+							c.GroupBy[i], c.Rules[k], strings.Join(tc.GroupBy, ", "), c.Rules[k])
+					}
+					keys[i] = GroupKey{Member: name}
+					continue
+				}
+				f, ok := schema.LookupField(name)
+				if !ok {
+					if _, isAlias := c.Aliases[c.GroupBy[i]]; isAlias && at == c.groupBy[i] {
+						errAt(r, at, 0, 0, "alias %s does not say which field of rule %q to group by (add %s: {%s: <field>})", name, c.Rules[k], name, c.Rules[k])
+					} else {
+						errAt(r, at, 0, 0, "unknown field %q", name)
+					}
+					continue
+				}
+				keys[i] = GroupKey{Field: f.Name()}
+			}
+			if tc := t.Correlation; tc != nil && c.Field != "" && !slices.Contains(tc.GroupBy, c.Field) {
+				errAt(r, targetNodes[k], c.line, c.col, "field %s: the alerts of correlation %q carry only its group-by (%s)", c.Field, c.Rules[k], strings.Join(tc.GroupBy, ", "))
+			}
+			c.Keys = append(c.Keys, keys)
+		}
+		if len(errs) > before {
+			c.RuleIDs = c.RuleIDs[:0] // not evaluated
+		}
 	}
 	for _, r := range rules {
 		switch {
-		case r.Correlation != nil:
+		case r.Correlation != nil && !referenced[r]:
 			r.Generate = true
 		case r.GenerateSet:
 		case referenced[r]:

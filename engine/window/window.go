@@ -39,6 +39,12 @@
 // threshold (value_count and temporal keep one entry per distinct value or
 // rule), so its size does not grow with the event rate.
 //
+// Chains: the Results of a Chained spec are fed, as events of its
+// ResultSlot, to the specs that refer to it (a Sigma correlation counting
+// another's alerts), read through Keys by group member name; aliases give
+// a spec per-slot Keys too. Specs come after those they refer to, so Flush
+// closes a chain from its first link to its last.
+//
 // State is plain data keyed by rule id and group key, so it can be carried
 // across rule reloads or serialized.
 package window
@@ -46,6 +52,7 @@ package window
 import (
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,6 +117,45 @@ type Spec struct {
 	// the rules it refers to): NewFrom keeps a group's state across a
 	// reload only when both the id and the fingerprint are unchanged.
 	Fingerprint string
+	// Names name the group members in Results; nil means GroupBy's field
+	// names. Keys, by slot, say where each member is read for that slot's
+	// events when it is not the GroupBy field (aliases, chains); a spec
+	// with Names has Keys for every slot.
+	Names []string
+	Keys  map[int][]Key
+	// Chained specs feed their Results, as events of slot ResultSlot, to
+	// the specs that refer to them (correlation chains). A spec must come
+	// after the specs it refers to.
+	Chained    bool
+	ResultSlot int
+}
+
+// Key is where a spec reads one group member in the events of one slot:
+// the event's Field or, for the Results of a chained spec, the value of
+// their group member Name (Field is then read from the group too).
+type Key struct {
+	Field schema.Field
+	Name  string
+}
+
+// width is the number of group members.
+func (sp *Spec) width() int {
+	if sp.Names != nil {
+		return len(sp.Names)
+	}
+	return len(sp.GroupBy)
+}
+
+// member reads group member i of an event (or chained Result's group) of
+// slot.
+func (sp *Spec) member(slot, i int, e *schema.Event, group map[string]string) string {
+	if keys, ok := sp.Keys[slot]; ok {
+		if keys[i].Name != "" {
+			return group[keys[i].Name]
+		}
+		return e.Str(keys[i].Field)
+	}
+	return e.Str(sp.GroupBy[i])
 }
 
 func (s *Spec) rising() bool { return s.Type != ValueAvg && s.Type != Collect && s.Cond.rising() }
@@ -176,6 +222,10 @@ type State struct {
 	Groups    map[string]map[string]*Group // rule id -> group key -> group
 	Watermark time.Time
 	Stats     Stats
+	// ChainEvent makes the event that stands for a chained spec's Result
+	// in the windows of the specs that refer to it (their Results list
+	// it); nil gives an event with only the Result's end as its time.
+	ChainEvent func(Result) *schema.Event
 
 	bySlot    map[int][]int
 	nextSweep time.Time
@@ -265,9 +315,10 @@ func (s *State) Observe(e *schema.Event, slots []int, emit func(Result)) {
 	if t.After(s.Watermark) {
 		s.Watermark = t
 	}
+	emit = s.chain(emit)
 	for _, slot := range slots {
 		for _, si := range s.bySlot[slot] {
-			s.add(si, slot, e, t, emit)
+			s.add(si, slot, e, nil, t, emit)
 		}
 	}
 	if !s.Watermark.Before(s.nextSweep) {
@@ -278,7 +329,28 @@ func (s *State) Observe(e *schema.Event, slots []int, emit func(Result)) {
 
 // Flush closes every open tumbling window (end of input) and emits what
 // holds.
-func (s *State) Flush(emit func(Result)) { s.sweep(emit, true) }
+func (s *State) Flush(emit func(Result)) { s.sweep(s.chain(emit), true) }
+
+// chain wraps emit so that the Results of chained specs are also fed to
+// the specs that refer to them, in the order they are produced.
+func (s *State) chain(emit func(Result)) func(Result) {
+	var wrapped func(Result)
+	wrapped = func(r Result) {
+		emit(r)
+		sp := &s.Specs[r.Spec]
+		if !sp.Chained {
+			return
+		}
+		e := &schema.Event{Time: r.End}
+		if s.ChainEvent != nil {
+			e = s.ChainEvent(r)
+		}
+		for _, si := range s.bySlot[sp.ResultSlot] {
+			s.add(si, sp.ResultSlot, e, r.Group, r.End, wrapped)
+		}
+	}
+	return wrapped
+}
 
 // Len is the number of groups held.
 func (s *State) Len() int {
@@ -324,26 +396,36 @@ func (s *State) sweep(emit func(Result), all bool) {
 	}
 }
 
-func (s *State) add(si, slot int, e *schema.Event, t time.Time, emit func(Result)) {
+// add counts event e of slot (group: the group of the chained Result e
+// stands for, else nil) at time t.
+func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t time.Time, emit func(Result)) {
 	sp := &s.Specs[si]
 	ent := Entry{Time: t, Slot: slot, Event: e}
 	switch sp.Type {
 	case ValueCount:
 		v := e.Str(sp.Field)
+		if group != nil {
+			v = group[sp.Field.Name()]
+		}
 		if v == "" {
 			return // events without the field are not counted
 		}
 		ent.Value = strings.ToLower(v)
 	case ValueSum, ValueAvg:
 		n, ok := e.Number(sp.Field)
+		if group != nil {
+			var err error
+			n, err = strconv.ParseFloat(group[sp.Field.Name()], 64)
+			ok = err == nil
+		}
 		if !ok {
 			return
 		}
 		ent.Num = n
 	}
-	vals := make([]string, len(sp.GroupBy))
-	for i, f := range sp.GroupBy {
-		vals[i] = e.Str(f)
+	vals := make([]string, sp.width())
+	for i := range vals {
+		vals[i] = sp.member(slot, i, e, group)
 	}
 	key := strings.Join(vals, "\x1f")
 	groups := s.Groups[sp.ID]
@@ -450,9 +532,13 @@ func (s *State) closeTumbling(si int, g *Group, emit func(Result)) {
 
 func (s *State) result(si int, g *Group, v float64, start, end time.Time) Result {
 	sp := &s.Specs[si]
-	group := make(map[string]string, len(sp.GroupBy))
-	for i, f := range sp.GroupBy {
-		group[f.Name()] = g.Values[i]
+	group := make(map[string]string, len(g.Values))
+	for i, v := range g.Values {
+		if sp.Names != nil {
+			group[sp.Names[i]] = v
+		} else {
+			group[sp.GroupBy[i].Name()] = v
+		}
 	}
 	return Result{Spec: si, Group: group, Count: int(math.Round(v)), Value: v, Start: start, End: end}
 }
