@@ -53,6 +53,7 @@ Quick start:
 		ErrWriter: e.stderr,
 		Commands: []*cli.Command{
 			scanCommand(e),
+			runCommand(e),
 			normalizeCommand(e),
 			testCommand(e),
 			lintCommand(e),

@@ -1,0 +1,126 @@
+package live
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watchRoot is a path whose changes matter: a directory tree, or a
+// directory whose direct entries matter.
+type watchRoot struct {
+	path      string
+	recursive bool
+}
+
+// treeWatcher turns file-system events under its roots into debounced
+// calls. fsnotify watches directories, not trees, and loses a directory's
+// watch when the directory is removed or renamed (as editors that save by
+// rename and `git checkout` do): after every burst of events the roots are
+// walked again and every directory without a watch gets one. The parent of
+// each root is watched too, so a root that is replaced as a whole is seen.
+type treeWatcher struct {
+	w        *fsnotify.Watcher
+	roots    []watchRoot
+	debounce time.Duration
+	log      *slog.Logger
+}
+
+func newTreeWatcher(roots []watchRoot, debounce time.Duration, log *slog.Logger) (*treeWatcher, error) {
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return nil, err
+	}
+	tw := &treeWatcher{w: w, roots: roots, debounce: debounce, log: log}
+	tw.rescan()
+	return tw, nil
+}
+
+// rescan adds a watch to every directory of the roots that lacks one.
+func (tw *treeWatcher) rescan() {
+	have := map[string]bool{}
+	for _, p := range tw.w.WatchList() {
+		have[p] = true
+	}
+	add := func(dir string) {
+		if have[dir] {
+			return
+		}
+		if err := tw.w.Add(dir); err != nil {
+			if !os.IsNotExist(err) {
+				tw.log.Warn("rules: cannot watch directory", "dir", dir, "err", err)
+			}
+			return
+		}
+		have[dir] = true
+	}
+	for _, r := range tw.roots {
+		add(filepath.Dir(r.path))
+		if !r.recursive {
+			add(r.path)
+			continue
+		}
+		filepath.WalkDir(r.path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.IsDir() {
+				return nil
+			}
+			if p != r.path && strings.HasPrefix(d.Name(), ".") {
+				return fs.SkipDir
+			}
+			add(p)
+			return nil
+		})
+	}
+}
+
+// relevant reports whether an event is under one of the roots (the parent
+// watches report siblings of the roots too).
+func (tw *treeWatcher) relevant(ev fsnotify.Event) bool {
+	if ev.Op == fsnotify.Chmod {
+		return false
+	}
+	name := filepath.Clean(ev.Name)
+	for _, r := range tw.roots {
+		if name == r.path || strings.HasPrefix(name, r.path+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// run calls changed once after each burst of relevant events has been
+// quiet for the debounce time, until ctx is done.
+func (tw *treeWatcher) run(ctx context.Context, changed func()) {
+	defer tw.w.Close()
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-tw.w.Events:
+			if !ok {
+				return
+			}
+			if tw.relevant(ev) {
+				timer.Reset(tw.debounce)
+			}
+		case err, ok := <-tw.w.Errors:
+			if !ok {
+				return
+			}
+			// An overflow lost events: act as if everything changed.
+			tw.log.Warn("rules: file watch error; rescanning", "err", err)
+			timer.Reset(tw.debounce)
+		case <-timer.C:
+			tw.rescan()
+			changed()
+		}
+	}
+}
