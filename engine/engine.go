@@ -120,6 +120,12 @@ func (rs *Ruleset) EvaluateSlots(e *schema.Event, emit func(*schema.Alert), slot
 			}
 			continue
 		}
+		if r.corr != nil {
+			if r.corr.Self && r.slot >= 0 && r.match(e) {
+				slots = append(slots, r.slot) // a legacy aggregation's own matches
+			}
+			continue
+		}
 		if r.slot >= 0 && r.rego == nil && !r.Generate {
 			if r.match(e) {
 				slots = append(slots, r.slot)
@@ -603,8 +609,8 @@ func (rs *Ruleset) linkCorrelations() {
 		targets := make([]*Rule, len(c.RuleIDs))
 		for k, id := range c.RuleIDs {
 			t := rs.byID[id]
-			if t == nil || (t.corr != nil && link(t) < 0) {
-				return -1
+			if t == nil || (t.corr != nil && t != r && link(t) < 0) {
+				return -1 // t == r: a legacy aggregation counts its own matches
 			}
 			targets[k] = t
 		}
@@ -617,7 +623,7 @@ func (rs *Ruleset) linkCorrelations() {
 				rs.slotted = append(rs.slotted, t)
 			}
 			sp.Slots = append(sp.Slots, t.slot)
-			if t.corr != nil {
+			if t.corr != nil && t != r {
 				j := spec[t]
 				rs.specs[j].Chained, rs.specs[j].ResultSlot = true, t.slot
 				io.WriteString(fp, "\x00"+rs.specs[j].Fingerprint)

@@ -2,6 +2,9 @@ package sigma
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -98,6 +101,11 @@ type condCtx struct {
 
 	toks []condTok
 	pos  int
+
+	// agg is the legacy aggregation ending the condition, if any, and
+	// node the condition it ends.
+	agg     *legacyAgg
+	aggNode *yaml.Node
 }
 
 // parse compiles one condition scalar, recording an error (with the
@@ -113,7 +121,10 @@ func (c *condCtx) parse(n *yaml.Node) node {
 			switch t := c.peek(); t.kind {
 			case ctEOF:
 			case ctPipe:
-				err = c.aggregation(t)
+				var agg *legacyAgg
+				if agg, err = parseAggregation(n.Value, t.off); err == nil {
+					c.agg, c.aggNode = agg, n
+				}
 			default:
 				err = &errCond{off: t.off, msg: "unexpected " + describe(t) + " after a complete expression (missing and/or?)"}
 			}
@@ -164,8 +175,10 @@ func describe(t condTok) string {
 	return "'" + t.text + "'"
 }
 
+// aggregation is the error for an aggregation that does not end the
+// condition.
 func (c *condCtx) aggregation(t condTok) error {
-	return &errCond{off: t.off, msg: "aggregations (| count() ...) are deprecated and not supported: write a correlation rule (correlation: type: event_count ...) instead"}
+	return &errCond{off: t.off, msg: "an aggregation (| count() ...) must end the condition, after the whole expression; better, write a correlation rule (correlation: {type: event_count, ...})"}
 }
 
 func (c *condCtx) expr() (node, error) {
@@ -325,4 +338,75 @@ func (c *condCtx) name(t condTok) (node, error) {
 		return nil, &errCond{off: t.off, msg: "unknown search \"" + t.text + "\"" + didYouMean(t.text, c.order)}
 	}
 	return s, nil
+}
+
+// legacyAgg is a Sigma v1 aggregation ending a condition, in the simple
+// forms that are translated to a correlation over the rule's own matches:
+// "| count() [by field] op N" (event_count) and
+// "| count(field) [by field] op N" (value_count).
+type legacyAgg struct {
+	text          string // from the pipe on, as written
+	field, by     string // as written; "" when absent
+	fieldOff, off int    // byte offsets of field and by in the condition
+	op            string // gt, gte, lt, lte, eq, neq
+	n             float64
+}
+
+var (
+	aggRe  = regexp.MustCompile(`^\|\s*(?i:count)\s*\(\s*([\w.-]*)\s*\)\s*(?:(?i:by)\s+([\w.-]+)\s*)?(>=|<=|==|!=|>|<|=)\s*(\d+(?:\.\d+)?)\s*$`)
+	aggOps = map[string]string{">": "gt", ">=": "gte", "<": "lt", "<=": "lte", "=": "eq", "==": "eq", "!=": "neq"}
+	// aggLooseRe reads the parts of an aggregation aggRe rejects, for
+	// the rewrite hint: function, field, by-fields, operator, value.
+	aggLooseRe = regexp.MustCompile(`^\|\s*(\w+)\s*(?:\(\s*([\w.-]*)\s*\))?\s*(?:(?i:by)\s+([\w.,\s-]+?)\s*)?(?:(>=|<=|==|!=|>|<|=)\s*(\S+))?\s*$`)
+)
+
+// parseAggregation reads the aggregation of condition cond starting at the
+// pipe at byte off. The error says how to write what it cannot translate
+// as a correlation rule.
+func parseAggregation(cond string, off int) (*legacyAgg, error) {
+	text := cond[off:]
+	m := aggRe.FindStringSubmatchIndex(text)
+	if m == nil {
+		return nil, &errCond{off: off, msg: aggRewriteHint(text)}
+	}
+	a := &legacyAgg{text: strings.TrimSpace(text), op: aggOps[text[m[6]:m[7]]]}
+	a.field, a.fieldOff = text[m[2]:m[3]], off+m[2]
+	if m[4] >= 0 {
+		a.by, a.off = text[m[4]:m[5]], off+m[4]
+	}
+	a.n, _ = strconv.ParseFloat(text[m[8]:m[9]], 64)
+	return a, nil
+}
+
+// aggRewriteHint explains an aggregation that is not translated, with the
+// correlation to write instead when its parts can be read.
+func aggRewriteHint(text string) string {
+	lead := "only \"| count() [by field] > N\" and \"| count(field) [by field] > N\" aggregations are translated"
+	m := aggLooseRe.FindStringSubmatch(text)
+	if m == nil {
+		return lead + "; write a correlation rule instead (correlation: {type: event_count, rules: [<this rule's name>], group-by: [field], timespan: 10m, condition: {gt: N}}) with this rule as its base"
+	}
+	fn, field, by, op, n := strings.ToLower(m[1]), m[2], m[3], aggOps[m[4]], m[5]
+	typ := map[string]string{"count": "event_count", "sum": "value_sum", "avg": "value_avg"}[fn]
+	if fn == "count" && field != "" {
+		typ = "value_count"
+	}
+	if typ == "" {
+		return fmt.Sprintf("%s; %s has no Sigma v2 correlation type: use a Rego rule with custom.window, or count events with a condition on the field", lead, fn)
+	}
+	var groups []string
+	for _, g := range strings.Split(by, ",") {
+		if g = strings.TrimSpace(g); g != "" {
+			groups = append(groups, g)
+		}
+	}
+	if op == "" {
+		op, n = "gt", "N"
+	}
+	cond := op + ": " + n
+	if field != "" {
+		cond += ", field: " + field
+	}
+	return fmt.Sprintf("%s; write a correlation rule instead, with this rule (without the aggregation, with a name) as its base: correlation: {type: %s, rules: [<this rule's name>], group-by: [%s], timespan: <the timeframe>, condition: {%s}}",
+		lead, typ, strings.Join(groups, ", "), cond)
 }

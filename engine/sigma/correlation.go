@@ -42,6 +42,12 @@ type Correlation struct {
 	// Keys, set by Link, say where each group member (GroupBy order) is
 	// read for the events of each referenced rule (RuleIDs order).
 	Keys [][]GroupKey
+	// Self is set for a legacy aggregation (condition "sel | count() by
+	// x > N"): the correlation counts the matches of its own rule, whose
+	// detection is the condition before the pipe. Legacy then says how to
+	// write it in Sigma v2 (a lint warning).
+	Self   bool
+	Legacy string
 
 	refs      []*yaml.Node // the Rules entries, for Link's positions
 	aliasRefs []aliasRef
@@ -307,6 +313,14 @@ func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 			continue
 		}
 		c.RuleIDs, c.Keys = c.RuleIDs[:0], nil
+		if c.Self {
+			keys := make([]GroupKey, len(c.GroupBy))
+			for i, f := range c.GroupBy {
+				keys[i].Field = f
+			}
+			c.RuleIDs, c.Keys = []string{r.ID}, [][]GroupKey{keys}
+			continue
+		}
 		var targets []*Rule
 		var targetNodes []*yaml.Node
 		for i, ref := range c.Rules {
@@ -395,4 +409,117 @@ func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 	}
 	errs.Sort()
 	return errs
+}
+
+// DefaultTimeframe is the timespan of a legacy aggregation whose rule gives
+// no timeframe.
+const DefaultTimeframe = time.Hour
+
+// legacyAggregation is a detection's v1 aggregation (condition
+// "sel | count() by field > N" with an optional timeframe), read by
+// legacyAggregation and turned into a correlation by correlation.
+type legacyAggregation struct {
+	agg       *legacyAgg
+	by, field string // canonical field names
+	span      time.Duration
+	spanSet   bool
+	line, col int // of the pipe
+}
+
+// legacyAggregation checks the aggregation the conditions of cp ended with
+// (n conditions) and the detection's timeframe, and records it in p.agg.
+func (p *parser) legacyAggregation(cp *condCtx, n int, timeframeKey, timeframe *yaml.Node) {
+	a := cp.agg
+	if a == nil {
+		if timeframeKey != nil {
+			p.errorf(timeframeKey, "timeframe belongs to aggregations (| count() ...), and this condition has none: write a correlation rule with a timespan instead")
+		}
+		return
+	}
+	cond := cp.aggNode
+	la := &legacyAggregation{agg: a, span: DefaultTimeframe}
+	la.line, la.col = p.offsetPos(cond, strings.Index(cond.Value, a.text))
+	if n > 1 {
+		p.errorAt(la.line, la.col, "condition: an aggregation in a list of conditions is not translated: write one condition, or a correlation rule per condition")
+		return
+	}
+	field := func(name string, off int) string {
+		f, ok := schema.LookupField(name)
+		if !ok {
+			line, col := p.offsetPos(cond, off)
+			p.errorAt(line, col, "condition: unknown field %q", name)
+			return ""
+		}
+		return f.Name()
+	}
+	if a.by != "" {
+		la.by = field(a.by, a.off)
+	}
+	if a.field != "" {
+		la.field = field(a.field, a.fieldOff)
+	}
+	if timeframe != nil {
+		d, err := ParseTimespan(p.str(timeframeKey, timeframe))
+		if err != nil {
+			p.errorf(timeframe, "timeframe: %v", err)
+		}
+		la.span, la.spanSet = d, true
+	}
+	p.agg = la
+}
+
+// correlation is the correlation a legacy aggregation stands for: an
+// event_count (count()) or value_count (count(field)) over the rule's own
+// matches, with the aggregation's condition.
+func (la *legacyAggregation) correlation(r *Rule) *Correlation {
+	c := &Correlation{Type: "event_count", Self: true, Timespan: la.span, Field: la.field,
+		Cond: map[string]float64{la.agg.op: la.agg.n}, Rules: []string{r.ID}, line: la.line, col: la.col}
+	if la.field != "" {
+		c.Type = "value_count"
+	}
+	if la.by != "" {
+		c.GroupBy = []string{la.by}
+	}
+	c.Legacy = la.rewrite(r, c)
+	return c
+}
+
+// rewrite says how to write the aggregation as Sigma v2 correlation, for
+// lint.
+func (la *legacyAggregation) rewrite(r *Rule, c *Correlation) string {
+	span := fmt.Sprintf("%v timeframe", la.span)
+	if !la.spanSet {
+		span = fmt.Sprintf("no timeframe, so the default %v", DefaultTimeframe)
+	}
+	name := r.Name
+	if name == "" {
+		name = "<name>"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "type: %s, rules: [%s]", c.Type, name)
+	if len(c.GroupBy) > 0 {
+		fmt.Fprintf(&b, ", group-by: [%s]", c.GroupBy[0])
+	}
+	fmt.Fprintf(&b, ", timespan: %s", formatTimespan(c.Timespan))
+	cond := fmt.Sprintf("%s: %s", la.agg.op, strconv.FormatFloat(la.agg.n, 'f', -1, 64))
+	if c.Field != "" {
+		cond += ", field: " + c.Field
+	}
+	fmt.Fprintf(&b, ", condition: {%s}", cond)
+	return fmt.Sprintf("aggregation %q is deprecated (Sigma v1); it runs as a correlation of type %s over this rule's matches (%s). "+
+		"Sigma v2: drop the aggregation and timeframe here, give this rule name: %s and generate: false, and add a correlation rule "+
+		"(a new title and id) with correlation: {%s}", la.agg.text, c.Type, span, name, b.String())
+}
+
+// formatTimespan writes d as a Sigma timespan (the largest whole unit).
+func formatTimespan(d time.Duration) string {
+	for _, u := range []struct {
+		unit string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"m", time.Minute}} {
+		if d%u.d == 0 {
+			return fmt.Sprintf("%d%s", d/u.d, u.unit)
+		}
+	}
+	return fmt.Sprintf("%ds", d/time.Second)
 }

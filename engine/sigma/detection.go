@@ -25,13 +25,14 @@ func (p *parser) detection(key, v *yaml.Node) node {
 	before := len(p.errs)
 	searches := map[string]*search{}
 	var order []string
-	var condVal *yaml.Node
+	var condVal, timeframeKey, timeframe *yaml.Node
+	p.agg = nil
 	p.mapping(v, "detection", func(k, v *yaml.Node) {
 		switch k.Value {
 		case "condition":
 			condVal = v
 		case "timeframe":
-			p.errorf(k, "timeframe belongs to aggregations, which are deprecated: write a correlation rule with a timespan instead")
+			timeframeKey, timeframe = k, v // only with an aggregation (legacyAggregation)
 		default:
 			s := p.search(k, v)
 			if s == nil {
@@ -68,6 +69,7 @@ func (p *parser) detection(key, v *yaml.Node) node {
 	default:
 		p.errorf(condVal, "condition must be a string or a list of strings, not a %s", kindName(condVal))
 	}
+	p.legacyAggregation(&cp, len(conds), timeframeKey, timeframe)
 	if len(p.errs) > before {
 		return nil
 	}

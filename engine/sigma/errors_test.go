@@ -12,7 +12,7 @@ import (
 // badFixtures maps each testdata/bad/*.bad.yml file to the messages its
 // load must report, each including file:line:col.
 var badFixtures = map[string][]string{
-	"aggregation.bad.yml":                {"aggregation.bad.yml:8:24: condition: aggregations (| count() ...) are deprecated and not supported: write a correlation rule"},
+	"aggregation.bad.yml":                {"aggregation.bad.yml:8:24: condition: only \"| count() [by field] > N\" and \"| count(field) [by field] > N\" aggregations are translated; write a correlation rule instead, with this rule (without the aggregation, with a name) as its base: correlation: {type: value_sum, rules: [<this rule's name>], group-by: [src_ip], timespan: <the timeframe>, condition: {gt: 10, field: size}}"},
 	"bad_category.bad.yml":               {`bad_category.bad.yml:4:13: logsource category "process_creation" is not supported: detect reads mail logs, use category: email`},
 	"bad_id.bad.yml":                     {`bad_id.bad.yml:2:5: id "1234" is not a UUID`},
 	"bad_level.bad.yml":                  {`bad_level.bad.yml:3:8: level "severe" is not one of informational, low, medium, high, critical`},
@@ -37,7 +37,7 @@ var badFixtures = map[string][]string{
 	"re_with_contains.bad.yml":           {`re_with_contains.bad.yml:7:16: modifier "contains" cannot be combined with "re"`},
 	"search_is_scalar.bad.yml":           {`search_is_scalar.bad.yml:6:14: search "selection" must be a mapping of fields or a list, not a scalar`},
 	"them_matches_nothing.bad.yml":       {`them_matches_nothing.bad.yml:8:19: condition: "them" matches no search`},
-	"timeframe.bad.yml":                  {"timeframe.bad.yml:8:3: timeframe belongs to aggregations, which are deprecated"},
+	"timeframe.bad.yml":                  {"timeframe.bad.yml:8:3: timeframe belongs to aggregations (| count() ...), and this condition has none"},
 	"two_of.bad.yml":                     {`two_of.bad.yml:10:14: condition: only "1 of", "any of" and "all of" are supported, not "2 of"`},
 	"unbalanced_paren.bad.yml":           {"unbalanced_paren.bad.yml:10:39: condition: missing ')': found end of condition"},
 	"unknown_field.bad.yml":              {`unknown_field.bad.yml:7:5: unknown field "attachmnts" (did you mean "attachments"?)`},

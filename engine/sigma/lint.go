@@ -76,11 +76,16 @@ var (
 
 // Lint checks one rule file: every load error of ParseFile, plus what the
 // loader accepts but a reviewer would flag (missing level or logsource,
-// unknown attributes, malformed ATT&CK tags, deprecated rules, logsources
-// no parser produces). Findings are sorted by position.
+// unknown attributes, malformed ATT&CK tags, deprecated rules and
+// aggregations, logsources no parser produces). Findings are sorted by position.
 func Lint(name string, data []byte, opts LintOptions) []Diagnostic {
 	var out []Diagnostic
-	_, err := ParseFile(name, data)
+	rules, err := ParseFile(name, data)
+	for _, r := range rules {
+		if c := r.Correlation; c != nil && c.Legacy != "" {
+			out = append(out, Diagnostic{File: name, Line: c.line, Col: c.col, Severity: SeverityWarning, Msg: c.Legacy})
+		}
+	}
 	var list ErrorList
 	if errors.As(err, &list) {
 		for _, e := range list {

@@ -72,6 +72,7 @@ type parser struct {
 	data  []byte
 	lines []string // data split into lines, built on first use
 	errs  ErrorList
+	agg   *legacyAggregation // of the detection being read
 }
 
 // ParseFile parses and compiles every rule document of one YAML file
@@ -381,6 +382,9 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 		return nil
 	}
 	r.Fingerprint = fingerprint(logsourceVal, detVal)
+	if p.agg != nil {
+		r.Correlation = p.agg.correlation(r)
+	}
 	return r
 }
 
