@@ -1,21 +1,24 @@
 // Package pipeline wires source -> normalize -> engine -> output for one run
 // over a set of inputs, and accounts for every line it read.
 //
-// Reading and parsing are sequential (one parser per format reads all files
-// in order, so a message whose lines straddle a log rotation is still
-// stitched together); rule evaluation fans out to a worker pool in batches,
-// and results are put back in input order before they reach the caller, so
-// output is deterministic whatever the number of workers.
+// A run is four stages, each on its own goroutine, connected by bounded
+// channels: the reader splits the inputs into lines (in chunks of a few
+// thousand); the parser feeds them, in order, to one parser per format (so
+// a message whose lines straddle a log rotation is still stitched
+// together: Postfix stitching is stateful, so parsing stays sequential);
+// a pool of workers evaluates the stateless rules on batches of events;
+// and the collector puts the batches back in input order, feeds the
+// correlation state and calls the callbacks. Output is therefore the same,
+// byte for byte, whatever the number of workers.
 package pipeline
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/detect-dev/detect/engine"
@@ -51,7 +54,7 @@ type Config struct {
 	// Window tunes the correlation state (lateness, group cap).
 	Window window.Options
 	// Progress, when set, is called about once a second with the stats so
-	// far (from the reading goroutine; it must not block for long).
+	// far (from the parsing goroutine; it must not block for long).
 	Progress func(Stats)
 	// Open opens an input; source.Open when nil (tests inject stdin here).
 	Open func(source.Input) (io.ReadCloser, error)
@@ -243,7 +246,18 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		collectErr <- err
 	}()
 
-	readErr := read(ctx, &cfg, &st, toEval)
+	chunks := make(chan *chunk, chunksInQueue)
+	free := make(chan *chunk, chunksInQueue+2)
+	var skip atomic.Int64
+	go readInputs(ctx, &cfg, chunks, free, &skip)
+	readErr := newParser(ctx, &cfg, &st, toEval, &skip).run(chunks, free)
+	if readErr != nil {
+		// Stop the reader, and let it finish before Run returns: it
+		// holds an open input.
+		cancel()
+		for range chunks {
+		}
+	}
 	close(toEval)
 	cbErr := <-collectErr
 
@@ -259,185 +273,4 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		return st, readErr
 	}
 	return st, ctx.Err()
-}
-
-// read parses every input in order and sends event batches to out.
-func read(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch) error {
-	parsers := map[string]normalize.Parser{}
-	cur := &batch{}
-	seq := 0
-	send := func() {
-		if len(cur.events) == 0 {
-			return
-		}
-		cur.seq = seq
-		seq++
-		select {
-		case out <- cur:
-		case <-ctx.Done():
-		}
-		cur = &batch{events: make([]*schema.Event, 0, batchSize)}
-	}
-	emit := func(e *schema.Event) {
-		cur.events = append(cur.events, e)
-		if len(cur.events) >= batchSize {
-			send()
-		}
-	}
-	lastProgress := time.Now()
-	var doneBytes, doneStored int64
-
-	for _, in := range cfg.Inputs {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rc, err := cfg.Open(in)
-		if err != nil {
-			return err
-		}
-		st.Files++
-		// With --format auto the parser is chosen by sniffing the first
-		// non-blank lines (held back, then replayed), so the input is read
-		// once. A file no line of which names a format is skipped and
-		// reported, not parsed as garbage by a guessed parser.
-		var p normalize.Parser
-		var held []schema.Line
-		auto := cfg.Format == "" || cfg.Format == "auto"
-		feed := func(line schema.Line) {
-			switch p.Parse(line, emit) {
-			case normalize.Understood:
-				st.Understood++
-			case normalize.Ignored:
-				st.Ignored++
-			default:
-				st.NotUnderstood++
-				if len(st.Samples) < cfg.Samples {
-					st.Samples = append(st.Samples, Sample{File: line.File, Line: line.Number, Text: line.Text})
-				}
-			}
-		}
-		choose := func(format string) error {
-			var err error
-			if p, err = parserFor(cfg, parsers, format, in); err != nil {
-				return err
-			}
-			st.Formats[format]++
-			for _, l := range held {
-				feed(l)
-			}
-			held = nil
-			return nil
-		}
-		sc := source.NewScanner(rc, in.Path)
-		for sc.Scan() {
-			line := sc.Line()
-			st.Lines++
-			// Blank lines carry nothing in any format; counting them as
-			// ignored here keeps every parser from having to.
-			if isBlank(line.Text) {
-				st.Ignored++
-				continue
-			}
-			if p == nil {
-				format := cfg.Format
-				if auto {
-					held = append(held, line)
-					if format = normalize.Sniff(line.Text); format == "" {
-						if len(held) < sniffLines {
-							continue
-						}
-						break // not a format we know: skipped below
-					}
-				}
-				if err := choose(format); err != nil {
-					rc.Close()
-					return err
-				}
-				if auto {
-					continue // the line was replayed from held
-				}
-			}
-			feed(line)
-			if st.Lines&1023 == 0 {
-				// Stop soon after Ctrl-C or a failed write downstream,
-				// not at the end of a multi-gigabyte file.
-				if ctx.Err() != nil {
-					break
-				}
-				if cfg.Progress != nil && time.Since(lastProgress) >= time.Second {
-					lastProgress = time.Now()
-					st.Bytes = doneBytes + sc.TextBytes()
-					st.StoredBytes = doneStored + sc.Bytes()
-					cfg.Progress(*st)
-				}
-			}
-		}
-		if p == nil && len(held) > 0 {
-			if cfg.DefaultFormat != "" {
-				if err := choose(cfg.DefaultFormat); err != nil {
-					rc.Close()
-					return err
-				}
-			} else {
-				st.SkippedLines += int64(len(held))
-				st.Skipped = append(st.Skipped, Skipped{File: in.Path, FirstLine: held[0].Text,
-					Reason: fmt.Sprintf("no known format in its first %d lines", len(held))})
-			}
-		}
-		st.Truncated += sc.Truncated()
-		doneBytes += sc.TextBytes()
-		doneStored += sc.Bytes()
-		st.Bytes, st.StoredBytes = doneBytes, doneStored
-		scanErr := sc.Err()
-		rc.Close()
-		if scanErr != nil {
-			return fmt.Errorf("%s: %w", in.Path, scanErr)
-		}
-	}
-	// End of input: flush pending parser state in a stable order.
-	names := make([]string, 0, len(parsers))
-	for name := range parsers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		p := parsers[name]
-		p.Flush(emit)
-		for k, v := range p.Stats() {
-			st.ParserStats[name+"."+k] += v
-		}
-	}
-	send()
-	return nil
-}
-
-// isBlank reports whether a line holds only white space.
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
-}
-
-// parserFor returns the run's parser for format, creating it on first use
-// and telling file-aware parsers that a new file starts.
-func parserFor(cfg *Config, parsers map[string]normalize.Parser, format string, in source.Input) (normalize.Parser, error) {
-	p, ok := parsers[format]
-	if !ok {
-		opts := cfg.Parser
-		opts.ModTime = in.ModTime
-		var err error
-		if p, err = normalize.New(format, opts); err != nil {
-			return nil, fmt.Errorf("%s: %w", in.Path, err)
-		}
-		parsers[format] = p
-	}
-	if fa, ok := p.(normalize.FileAware); ok {
-		fa.BeginFile(in.Path, in.ModTime)
-	}
-	return p, nil
 }
