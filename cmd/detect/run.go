@@ -63,6 +63,7 @@ Examples:
 			&cli.StringFlag{Name: "webhook", Usage: "POST each alert as JSON to `URL` (retries with backoff)"},
 			&cli.StringFlag{Name: "webhook-dead-letter", Usage: "`FILE` for alerts the webhook could not take", DefaultText: "detect-dead-letter.jsonl beside --state, else in the working directory"},
 			&cli.IntFlag{Name: "webhook-queue", Value: 1000, Usage: "alerts that may wait for the webhook; beyond, they go to the dead-letter file"},
+			&cli.IntFlag{Name: "webhook-retries", Value: 4, Usage: "retries of a failed POST (backoff from 200ms, doubling, up to 10s) before the alert is dead-lettered"},
 			&cli.StringFlag{Name: "http", Usage: "serve /metrics, /healthz, /readyz, POST /-/reload on `ADDR` (a missing host is 127.0.0.1)"},
 			&cli.BoolFlag{Name: "reload-test", Usage: "run the rule cases (--cases) on every load; a set that fails them is not used"},
 			&cli.StringFlag{Name: "cases", Value: "tests/rule_cases", Usage: "rule case `DIR` for --reload-test"},
@@ -193,7 +194,8 @@ func runSinks(c *cli.Context, e *env, log *slog.Logger) ([]sink.Sink, error) {
 				dead = filepath.Join(filepath.Dir(st), dead)
 			}
 		}
-		w, err := sink.NewWebhook(sink.WebhookOptions{URL: url, DeadLetter: dead, Queue: c.Int("webhook-queue"), Logger: log})
+		w, err := sink.NewWebhook(sink.WebhookOptions{URL: url, DeadLetter: dead, Queue: c.Int("webhook-queue"),
+			Attempts: c.Int("webhook-retries") + 1, Logger: log})
 		if err != nil {
 			for _, s := range sinks {
 				s.Close()
