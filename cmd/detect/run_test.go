@@ -205,6 +205,18 @@ func writeText(t *testing.T, path, text string) {
 	}
 }
 
+// runFixture makes a rule directory with the Evil sender rule and an
+// empty mail.log in a temporary directory.
+func runFixture(t *testing.T) (dir, rules, log string) {
+	t.Helper()
+	dir = t.TempDir()
+	rules = filepath.Join(dir, "rules")
+	ruleFile(t, filepath.Join(rules, "evil.yml"), "Evil sender", "11111111-1111-4111-8111-111111111111", "evil.example")
+	log = filepath.Join(dir, "mail.log")
+	appendLines(t, log)
+	return dir, rules, log
+}
+
 // reject is a Postfix reject line whose sender is s<n>@domain.
 func reject(n int, domain string) string {
 	return fmt.Sprintf("Nov 28 10:00:%02d mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[203.0.113.9]: 554 5.7.1 <v@x.example>: Relay access denied; from=<s%d@%s> to=<v@x.example> proto=ESMTP helo=<h>", n%60, n, domain)
@@ -294,10 +306,7 @@ func (p *detectProc) waitAlerts(path string, n int) map[string]int {
 // by copytruncate, and syslog over TCP (both framings) and UDP, each give
 // one alert; SIGTERM exits 0.
 func TestRunFollowsAcrossRotationAndListens(t *testing.T) {
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules")
-	ruleFile(t, filepath.Join(rules, "evil.yml"), "Evil sender", "11111111-1111-4111-8111-111111111111", "evil.example")
-	log := filepath.Join(dir, "mail.log")
+	dir, rules, log := runFixture(t)
 	alerts := filepath.Join(dir, "alerts.jsonl")
 	appendLines(t, log, reject(999, "evil.example")) // before the start: not read
 	p := startRun(t, "--rules", rules, "--follow", log, "--alerts", alerts, "--http", "127.0.0.1:0",
@@ -356,12 +365,8 @@ func TestRunFollowsAcrossRotationAndListens(t *testing.T) {
 // a broken one is rejected with its position (log, /metrics, POST
 // /-/reload) while the old rules keep firing; SIGHUP reopens the alert file.
 func TestRunReloadsRules(t *testing.T) {
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules")
-	ruleFile(t, filepath.Join(rules, "evil.yml"), "Evil sender", "11111111-1111-4111-8111-111111111111", "evil.example")
-	log := filepath.Join(dir, "mail.log")
+	dir, rules, log := runFixture(t)
 	alerts := filepath.Join(dir, "alerts.jsonl")
-	appendLines(t, log)
 	p := startRun(t, "--rules", rules, "--follow", log, "--alerts", alerts, "--http", "127.0.0.1:0")
 	p.ready()
 
@@ -444,10 +449,7 @@ func TestRunReloadsRules(t *testing.T) {
 // across a rotation, are read after the restart; no line gives two alerts
 // and none is missed.
 func TestRunRestartsFromCheckpoint(t *testing.T) {
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules")
-	ruleFile(t, filepath.Join(rules, "evil.yml"), "Evil sender", "11111111-1111-4111-8111-111111111111", "evil.example")
-	log := filepath.Join(dir, "mail.log")
+	dir, rules, log := runFixture(t)
 	alerts := filepath.Join(dir, "alerts.jsonl")
 	state := filepath.Join(dir, "state.json")
 	appendLines(t, log, reject(999, "evil.example"))
@@ -487,12 +489,8 @@ func TestRunRestartsFromCheckpoint(t *testing.T) {
 // dies; the rest land in the dead-letter file; together they are every
 // alert, once.
 func TestRunWebhookDeadLetter(t *testing.T) {
-	dir := t.TempDir()
-	rules := filepath.Join(dir, "rules")
-	ruleFile(t, filepath.Join(rules, "evil.yml"), "Evil sender", "11111111-1111-4111-8111-111111111111", "evil.example")
-	log := filepath.Join(dir, "mail.log")
+	dir, rules, log := runFixture(t)
 	dead := filepath.Join(dir, "dead.jsonl")
-	appendLines(t, log)
 
 	var mu sync.Mutex
 	received := map[string]int{}
