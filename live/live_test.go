@@ -3,6 +3,9 @@ package live
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,4 +274,94 @@ cases:
 	if metricValue(r.m.reloadSuccess) != 1 || metricValue(r.m.reloads.WithLabelValues("failure")) != 2 {
 		t.Error("reload metrics do not show 2 failures and a success")
 	}
+}
+
+// TestCheckpointWaitsForWebhook: the checkpoint does not move past a line
+// whose alert the webhook still holds (a crash then would lose it); once
+// the receiver takes the alert, it does.
+func TestCheckpointWaitsForWebhook(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "evil.yml"), fmt.Sprintf(evilRule, "Evil sender"))
+	log := filepath.Join(dir, "mail.log")
+	state := filepath.Join(dir, "state.json")
+	writeFile(t, log, "")
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-release }))
+	defer srv.Close()
+	defer close(release)
+	hook, err := sink.NewWebhook(sink.WebhookOptions{URL: srv.URL, DeadLetter: filepath.Join(dir, "dead.jsonl")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{Follow: []string{log}, FollowOptions: follow.Options{Poll: 10 * time.Millisecond},
+		StateFile: state, CheckpointEvery: 10 * time.Millisecond,
+		Rules: RuleSource{Dirs: []string{rules}}, Sinks: []sink.Sink{hook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, r)
+	waitFor(t, "ready", r.Ready)
+	line := rejectLine(1) + "\n"
+	f, _ := os.OpenFile(log, os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(line)
+	f.Close()
+	offset := func() int64 {
+		cp, err := follow.ReadCheckpoint(state)
+		if err != nil || cp == nil || len(cp.Files) != 1 {
+			return -1
+		}
+		return cp.Files[0].Offset
+	}
+	waitFor(t, "the line evaluated", func() bool { return metricValue(r.m.events) == 1 })
+	writes := metricValue(r.m.checkpointWrites)
+	waitFor(t, "more checkpoint ticks", func() bool {
+		return hook.QueueLen() == 0 && metricValue(r.m.checkpointWrites) >= writes && offset() >= 0
+	})
+	// Several ticks pass with the alert in flight: the position stays.
+	for range 5 {
+		before := metricValue(r.m.checkpointWrites)
+		time.Sleep(20 * time.Millisecond) // two checkpoint periods
+		if off := offset(); off != 0 {
+			t.Fatalf("checkpoint at offset %d while the line's alert is undelivered (writes %v -> %v)", off, before, metricValue(r.m.checkpointWrites))
+		}
+	}
+	release <- struct{}{}
+	waitFor(t, "the checkpoint past the line", func() bool { return offset() == int64(len(line)) })
+}
+
+// TestTreeWatcherSeesReplacedDirectories: a rule tree whose subdirectory
+// is removed and created again (as git checkout does) is still watched.
+func TestTreeWatcherSeesReplacedDirectories(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "rules")
+	writeFile(t, filepath.Join(root, "sub", "a.yml"), "a")
+	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changed := make(chan struct{}, 10)
+	go tw.run(ctx, func() { changed <- struct{}{} })
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no change seen after %s", what)
+		}
+	}
+	os.RemoveAll(filepath.Join(root, "sub"))
+	wait("removing sub/")
+	writeFile(t, filepath.Join(root, "sub", "deeper", "b.yml"), "b")
+	wait("creating sub/deeper/b.yml")
+	// The new directories have watches now: an edit deep inside is seen.
+	writeFile(t, filepath.Join(root, "sub", "deeper", "b.yml"), "b2")
+	wait("editing sub/deeper/b.yml")
+	// The whole root replaced.
+	os.Rename(root, root+".old")
+	writeFile(t, filepath.Join(root, "c.yml"), "c")
+	wait("replacing the root")
+	writeFile(t, filepath.Join(root, "c.yml"), "c2")
+	wait("editing the new root's file")
 }
