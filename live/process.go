@@ -129,13 +129,14 @@ func (r *Runner) parse() {
 		if st == nil {
 			key := rec.key
 			if len(streams) >= maxStreams {
+				// Not remembered per peer: spoofed UDP sources must not
+				// grow the map without bound.
 				key = rec.input + " (other peers)"
 			}
 			if st = streams[key]; st == nil {
 				st = &stream{name: key}
 				streams[key] = st
 			}
-			streams[rec.key] = st
 		}
 		if st.parser == nil {
 			format := r.cfg.Format
