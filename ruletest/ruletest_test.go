@@ -7,8 +7,12 @@ import (
 	"testing"
 
 	"github.com/detect-dev/detect/engine"
+	// The formats the shipped cases are written in.
+	_ "github.com/detect-dev/detect/normalize/amavis"
+	_ "github.com/detect-dev/detect/normalize/exim"
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
 	_ "github.com/detect-dev/detect/normalize/postfix"
+	_ "github.com/detect-dev/detect/normalize/sendmail"
 )
 
 // TestShippedRulePack runs every case of the rule pack in this repository,

@@ -26,14 +26,14 @@ func TestLintReportsEverythingPositionedAndSorted(t *testing.T) {
 	}
 	code, out, _ := detect(t, "", "lint")
 	want := []string{
-		"rules/sigma/html_smuggling_attachment.yml:16:12: warning: no parser produces events of product \"exchange-online\"",
+		"rules/sigma/html_smuggling_attachment.yml:20:12: warning: no parser produces events of product \"exchange-online\"",
 		"rules/sigma/macro_office_attachment.yml:1:1: error: rule has no level",
 		"rules/sigma/macro_office_attachment.yml:1:1: warning: rule 2e37d626-56fc-4597-bfba-f46f83917824 (Macro-enabled Office attachment) has no case that stays quiet",
 		"rules/sigma/macro_office_attachment.yml:3:9: warning: rule is deprecated",
-		"rules/sigma/macro_office_attachment.yml:12:5: error: tag \"attack.t1566.1\" is not an ATT&CK id",
-		"rules/sigma/macro_office_attachment.yml:13:5: error: tag \"attack.intial_access\" is not an ATT&CK id (attack.t1566.001) or tactic (attack.initial_access) (did you mean \"initial_access\"?)",
-		"rules/sigma/macro_office_attachment.yml:40:1: warning: unknown rule attribute \"levle\" (did you mean \"level\"?)",
-		"rules/sigma/relay_access_denied.yml:18:12: error: unknown modifier \"contain\" (did you mean \"contains\"?)",
+		"rules/sigma/macro_office_attachment.yml:13:5: error: tag \"attack.t1566.1\" is not an ATT&CK id",
+		"rules/sigma/macro_office_attachment.yml:14:5: error: tag \"attack.intial_access\" is not an ATT&CK id (attack.t1566.001) or tactic (attack.initial_access) (did you mean \"initial_access\"?)",
+		"rules/sigma/macro_office_attachment.yml:44:1: warning: unknown rule attribute \"levle\" (did you mean \"level\"?)",
+		"rules/sigma/relay_access_denied.yml:23:12: error: unknown modifier \"contain\" (did you mean \"contains\"?)",
 		"tests/rule_cases/orphan.yml:1:1: error: case file names rule 99999999-2222-4333-8444-555555555555, which does not exist",
 		"5 errors, 4 warnings\n",
 	}
@@ -54,23 +54,5 @@ func TestLintReportsEverythingPositionedAndSorted(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out)
-	}
-}
-
-func TestRulesList(t *testing.T) {
-	code, out, _ := detect(t, "", "rules", "list", "--rules", "../../rules")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if code != 0 || len(lines) != 21 || !strings.HasPrefix(lines[0], "ID") ||
-		!strings.Contains(out, "2bbe00e5-0b9c-4fcf-803c-baaa054d1904  sigma   high           Dangerous attachment file type") ||
-		!strings.Contains(out, "d5629312-6dab-48d5-85e7-516414111798  rego    high           Sender domain looks like a protected domain") {
-		t.Fatalf("exit %d\n%s", code, out)
-	}
-	_, md, _ := detect(t, "", "rules", "list", "--markdown")
-	if !strings.HasPrefix(md, "| id | engine | level | title |\n|---|---|---|---|\n| `") {
-		t.Errorf("markdown:\n%s", md)
-	}
-	_, js, _ := detect(t, "", "rules", "list", "--json")
-	if !strings.Contains(js, `"file": "rules/sigma/`) {
-		t.Errorf("json:\n%s", js)
 	}
 }

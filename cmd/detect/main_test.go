@@ -29,12 +29,13 @@ func alertTitles(t *testing.T, jsonl string) []string {
 			RuleTitle string          `json:"rule_title"`
 			RuleID    string          `json:"rule_id"`
 			Event     json.RawMessage `json:"event"`
+			Events    json.RawMessage `json:"events"` // correlation alerts
 		}
 		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 			t.Fatalf("alert line is not JSON: %v\n%s", err, sc.Text())
 		}
-		if a.RuleID == "" || len(a.Event) == 0 {
-			t.Fatalf("alert lacks rule_id or event: %s", sc.Text())
+		if a.RuleID == "" || (len(a.Event) == 0 && len(a.Events) == 0) {
+			t.Fatalf("alert lacks rule_id or event(s): %s", sc.Text())
 		}
 		titles = append(titles, a.RuleTitle)
 	}
@@ -57,11 +58,12 @@ func TestQuickStart(t *testing.T) {
 		"Open relay attempt rejected",
 		"Open relay attempt rejected",
 		"Oversized outbound message",
+		"SASL login attempts on role or honeypot accounts",
 	}, "\n")
 	if got != want {
 		t.Errorf("alerts -want +got\n-%s\n+%s", want, got)
 	}
-	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 6 (4 of 20 rules fired)"} {
+	for _, s := range []string{"read 1 file, 64 lines", "0 not understood", "alerts: 7 (5 of 46 rules fired)"} {
 		if !strings.Contains(errOut, s) {
 			t.Errorf("summary lacks %q:\n%s", s, errOut)
 		}
@@ -154,7 +156,7 @@ func TestOutputFormatsAndFile(t *testing.T) {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, errOut)
 	}
 	b, err := os.ReadFile(out)
-	if err != nil || !strings.HasPrefix(string(b), "time,level,rule,") || strings.Count(string(b), "\n") != 7 {
+	if err != nil || !strings.HasPrefix(string(b), "time,level,rule,") || strings.Count(string(b), "\n") != 8 {
 		t.Errorf("csv file: %v\n%s", err, b)
 	}
 	_, table, _ := detect(t, "", "scan", "--out-format", "table", sample)

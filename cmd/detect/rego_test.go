@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// regoLog has one message for a Sigma rule (an .iso attachment) and one
+// regoLog has one message for a Sigma rule (an .html attachment) and one
 // for a Rego rule (a lookalike sender domain) of the embedded pack.
 const regoLog = `2026-11-27T10:02:31.902541+00:00 mx1 postfix/smtpd[1401]: 4NxMj75bWFz9tR2: client=mx.shipping-notice.example[203.0.113.140]
-2026-11-27T10:02:31.999120+00:00 mx1 postfix/cleanup[1402]: 4NxMj75bWFz9tR2: warning: header Content-Disposition: attachment; filename="Parcel_Label.iso" from mx.shipping-notice.example[203.0.113.140]; from=<noreply@shipping-notice.example> to=<reception@corp.example> proto=ESMTP helo=<mx.shipping-notice.example>
+2026-11-27T10:02:31.999120+00:00 mx1 postfix/cleanup[1402]: 4NxMj75bWFz9tR2: warning: header Content-Disposition: attachment; filename="Parcel_Label.html" from mx.shipping-notice.example[203.0.113.140]; from=<noreply@shipping-notice.example> to=<reception@corp.example> proto=ESMTP helo=<mx.shipping-notice.example>
 2026-11-27T10:02:32.010377+00:00 mx1 postfix/qmgr[900]: 4NxMj75bWFz9tR2: from=<noreply@shipping-notice.example>, size=1290004, nrcpt=1 (queue active)
 2026-11-27T10:02:32.088901+00:00 mx1 postfix/lmtp[1203]: 4NxMj75bWFz9tR2: to=<reception@corp.example>, relay=mailstore.corp.example[private/dovecot-lmtp], delay=0.19, delays=0.1/0/0.02/0.07, dsn=2.0.0, status=sent (250 2.0.0 <reception@corp.example> Saved)
 2026-11-27T17:30:12.400125+00:00 mx1 postfix/smtpd[2301]: 4NxYTm0Vh3z9tS8: client=mail.paypa1.com[203.0.113.77]
@@ -187,8 +187,8 @@ func TestLintReportsRegoErrors(t *testing.T) {
 	edit(t, "rules/rego/lookalike_domain.rego", "\tinput.event_type == \"delivery\"\n", "")
 	code, out, _ := detect(t, "", "lint")
 	for _, want := range []string{
-		"rules/rego/lookalike_domain.rego:18:5: error: custom.requires names event types (delivery), but not every alert checks them",
-		"rules/rego/oversized_attachment.rego:39:12: error: undefined ref input.attachmnts: the event schema has no field \"attachmnts\" (did you mean \"attachments\"?)",
+		"rules/rego/lookalike_domain.rego:25:5: error: custom.requires names event types (delivery), but not every alert checks them",
+		"rules/rego/oversized_attachment.rego:45:12: error: undefined ref input.attachmnts: the event schema has no field \"attachmnts\" (did you mean \"attachments\"?)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("lint output lacks %q", want)

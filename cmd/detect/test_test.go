@@ -100,7 +100,7 @@ func TestTestCommandFailures(t *testing.T) {
 		ruleRepo(t)
 		edit(t, "rules/sigma/macro_office_attachment.yml", "id: 2e37d626-56fc-4597-bfba-f46f83917824", "id: 2bbe00e5-0b9c-4fcf-803c-baaa054d1904")
 		code, out, _ := detect(t, "", "test")
-		if code != 1 || !strings.Contains(out, "rules/sigma/macro_office_attachment.yml:1: rule id 2bbe00e5-0b9c-4fcf-803c-baaa054d1904 is also used by rules/sigma/dangerous_attachment_extension.yml:1") {
+		if code != 1 || !strings.Contains(out, "rules/sigma/macro_office_attachment.yml:1: rule id 2bbe00e5-0b9c-4fcf-803c-baaa054d1904 is also used by rules/rego/dangerous_attachment_extension.rego:30") {
 			t.Errorf("exit %d\n%s", code, out)
 		}
 	})

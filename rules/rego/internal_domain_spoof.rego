@@ -8,12 +8,20 @@
 #   Colleagues send through submission with a login; a stranger using the
 #   site's own domain is a classic phishing and business-email-compromise
 #   move.
+# authors:
+#   - detect
 # related_resources:
 #   - ref: https://attack.mitre.org/techniques/T1566/
+#   - ref: https://attack.mitre.org/techniques/T1656/
 # custom:
 #   id: 1efb95d9-2411-43b8-a3ee-c47654994f91
 #   level: high
-#   tags: [attack.initial_access, attack.t1566, attack.t1656]
+#   status: stable
+#   date: 2026-11-28
+#   tags: [attack.initial_access, attack.t1566, attack.defense_evasion, attack.t1656]
+#   falsepositives:
+#     - Outside services that send as the site's domain (newsletters, invoicing, a CRM) without authenticating; add their networks to local_networks
+#     - Forwarders that keep the original sender (aliases at another provider that point back here)
 #   requires: [delivery, sender, sender_domain, src_ip]
 package detect.rules.internal_domain_spoof
 

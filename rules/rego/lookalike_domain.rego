@@ -9,11 +9,18 @@
 #   built-in detect.edit_distance. The protected domains, each with the
 #   distance that counts, live in data.config (protected_domains,
 #   local_domains, lookalike_domain.local_domain_distance).
+# authors:
+#   - detect
 # related_resources:
 #   - ref: https://attack.mitre.org/techniques/T1583/001/
+#   - ref: https://attack.mitre.org/techniques/T1566/
 # custom:
 #   id: d5629312-6dab-48d5-85e7-516414111798
 #   level: high
+#   status: stable
+#   date: 2026-11-28
+#   falsepositives:
+#     - Real companies whose names are close to a protected one (ups.com and ups.de are not lookalikes of each other, but short names collide; keep their distance at 1 or 0)
 #   tags: [attack.resource_development, attack.t1583.001, attack.initial_access, attack.t1566]
 #   requires: [delivery, sender_domain]
 package detect.rules.lookalike_domain

@@ -18,6 +18,6 @@ test_seed_threshold_from_data if {
 }
 
 test_unnamed_attachment if {
-	some a in oversized_attachment.alert with input as {"attachments": [{"size": 20000000}]}
+	some a in oversized_attachment.alert with input as {"event_type": "delivery", "attachments": [{"size": 20000000}]}
 	a.attachment == "(no name)"
 }
