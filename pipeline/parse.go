@@ -25,6 +25,9 @@ type parser struct {
 
 	cur *batch
 	seq int
+	// emitFn is emit as a func value, made once: a method value made at
+	// each call of Parse would be an allocation per line.
+	emitFn normalize.Emit
 
 	// The input being read.
 	input    int // its index in Config.Inputs
@@ -42,13 +45,15 @@ type parser struct {
 }
 
 func newParser(ctx context.Context, cfg *Config, st *Stats, out chan<- *batch, skip *atomic.Int64) *parser {
-	return &parser{
+	ps := &parser{
 		ctx: ctx, cfg: cfg, st: st, out: out, skip: skip,
 		parsers:      map[string]normalize.Parser{},
 		cur:          &batch{events: make([]*schema.Event, 0, batchSize)},
 		auto:         cfg.Format == "" || cfg.Format == "auto",
 		lastProgress: time.Now(),
 	}
+	ps.emitFn = ps.emit
+	return ps
 }
 
 // run consumes the chunks until in is closed or an input fails, returning
@@ -160,7 +165,7 @@ func (ps *parser) choose(format string) error {
 
 func (ps *parser) feed(l schema.Line) {
 	st := ps.st
-	switch ps.p.Parse(l, ps.emit) {
+	switch ps.p.Parse(l, ps.emitFn) {
 	case normalize.Understood:
 		st.Understood++
 	case normalize.Ignored:
@@ -234,7 +239,7 @@ func (ps *parser) flushParsers() {
 	sort.Strings(names)
 	for _, name := range names {
 		p := ps.parsers[name]
-		p.Flush(ps.emit)
+		p.Flush(ps.emitFn)
 		for k, v := range p.Stats() {
 			ps.st.ParserStats[name+"."+k] += v
 		}
