@@ -35,9 +35,9 @@ var capabilities = []capability{
 		"exim": {
 			"auth":     "action auth_user helo host process protocol queue_id reason src_host src_ip status status_code",
 			"connect":  "action helo host process reason src_host src_ip status",
-			"delivery": "action auth_user delay helo message_id orig_recipient process protocol queue_id reason recipient recipient_count recipient_domain relay sender sender_domain src_host src_ip status status_code subject",
+			"delivery": "action auth_user delay helo message_id orig_recipient process protocol queue_id reason recipient recipient_count recipient_domain relay sender sender_domain size src_host src_ip status status_code subject",
 			"filter":   "action message_id process queue_id reason recipient recipient_domain sender sender_domain src_host src_ip status",
-			"receive":  "action auth_user helo message_id process protocol queue_id recipient_count sender sender_domain src_host src_ip status subject",
+			"receive":  "action auth_user helo message_id process protocol queue_id recipient_count sender sender_domain size src_host src_ip status subject",
 			"reject":   "action helo host process protocol queue_id reason recipient recipient_domain sender sender_domain src_host src_ip status status_code",
 		},
 	}},
