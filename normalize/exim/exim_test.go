@@ -554,6 +554,9 @@ func FuzzParse(f *testing.F) {
 		`mx exim[1]: 2026-11-27 08:00:01 rejected EHLO from`,
 		`2026-11-27 08:00:01 1vA2bC-000123-AB PRDR R=<a@b> refusal`,
 		`2026-11-27 08:00:01 rejected MAIL command`,
+		`2026-11-27 08:00:01 SMTP protocol synchronization error (x): rejected "H=" H=`,
+		`2026-11-27 08:00:01 SMTP call from [ dropped: too many `,
+		`2026-11-27 08:00:01 SMTP protocol error in " H=(a) [1.2.3.4]`,
 	} {
 		f.Add(s)
 	}

@@ -1124,6 +1124,9 @@ func FuzzParse(f *testing.F) {
 		"Mar 14 00:00:00 mx postfix/qmgr[8]: 4PbC4x469Jz3tBr: from=<>, size=99999999999999999999, nrcpt=-1 (queue active)",
 		"Mar 14 00:00:00 mx postfix/smtpd[9]: NOQUEUE: reject: RCPT from [: 5",
 		"Mar 14 00:00:00 mx postfix/local[10]: 4PbC4x469Jz3tBr: to=<a@b, status=sent (",
+		"Mar 14 00:00:00 mx postfix/smtpd[11]: improper command pipelining after  from [",
+		"Mar 14 00:00:00 mx postfix/postscreen[12]: COMMAND PIPELINING from [1.2.3.4]:5 after : \\300",
+		`Mar 14 00:00:00 mx amavis[13]: (1-1) Blocked BANNED (x) {}, [1.2.3.4]:1 [1.2.3.4] <a@b> -> <c@d>, b.parts=N= | N=,P=p1,M=a/b | L=1,N=x.zip,`,
 	} {
 		f.Add(s)
 	}
