@@ -9,6 +9,7 @@ import (
 	"github.com/detect-dev/detect/engine"
 	// The formats the shipped cases are written in.
 	_ "github.com/detect-dev/detect/normalize/amavis"
+	_ "github.com/detect-dev/detect/normalize/exchange"
 	_ "github.com/detect-dev/detect/normalize/exim"
 	_ "github.com/detect-dev/detect/normalize/jsonevents"
 	_ "github.com/detect-dev/detect/normalize/postfix"
