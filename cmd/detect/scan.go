@@ -62,6 +62,7 @@ func scan(c *cli.Context, e *env) error {
 	if err := checkFormat(c.String("format")); err != nil {
 		return err
 	}
+	tuneGC()
 	stopProfiles, err := startProfiles(c)
 	if err != nil {
 		return err
