@@ -48,7 +48,7 @@ func TestLegacyAggregation(t *testing.T) {
 		// count(field): distinct users per client, over 2.
 		{"count field", "count() by src_ip >= 3", "count(auth_user) by src_ip > 2", []*schema.Event{
 			fromIP(0, "a", "u1"), fromIP(1, "a", "u1"), fromIP(2, "a", "u2"), fromIP(3, "a", "U1"), fromIP(4, "a", "u3"),
-		}, "[map[src_ip:a] 3 2..4]"}, // u2@2, u1 (as U1)@3, u3@4: a value counts from its latest event
+		}, "[map[src_ip:a] 3 0..4]"}, // u1, u2, u3 (U1 is u1) in the window [0,4]
 		// Without by: one group for all clients.
 		{"count without by", "count() by src_ip >= 3", "count() > 2", []*schema.Event{
 			fromIP(0, "a", "u"), fromIP(1, "b", "u"), fromIP(2, "c", "u"),

@@ -9,35 +9,47 @@
 //
 //   - Rising conditions (gt, gte, or a range with only a lower bound, on a
 //     measure that can only grow as events arrive: event_count, value_count,
-//     value_sum, temporal, temporal_ordered) use a sliding window: a group
-//     keeps the entries of the last Span (inclusive: an event exactly Span
-//     after another is in the same window) and is checked on every arrival.
-//     When the condition holds, one Result is produced, the group's entries
-//     are dropped and the group stays quiet until Span after the window's
-//     start (one alert per group and window, not one per event).
+//     value_sum of non-negative values, temporal, temporal_ordered) use
+//     sliding windows of Span, inclusive at both ends (an event exactly Span
+//     after another is in the same window). On each arrival the windows
+//     [end-Span, end] holding the new event are checked, end being its time
+//     or, for a late event, that of a later event within Span: in time
+//     order that is the one window ending at the event. When the condition
+//     holds, one Result is produced and the group stays quiet (its events
+//     are not counted) until Span after the window's start: one alert per
+//     group and window, not one per event.
 //   - Other conditions (lt, lte, eq, neq, upper-bounded ranges, value_avg)
-//     use a tumbling window opened by the group's first event and checked
-//     when it closes: when an event of the group falls past its end, when
-//     the watermark passes end+Lateness, or at Flush. Collect specs
-//     (windowed Rego rules) are tumbling too: every window is a Result
-//     holding its first MaxCollect events in time order, for the rule to
-//     judge.
+//     use tumbling windows: an event past the group's windows opens one at
+//     its time, [t, t+Span]. A window is decided when the watermark minus
+//     Lateness passes its end (or at Flush), so late events still reach
+//     it; a late event just before a window opens it earlier, as it would
+//     have in time order. Collect specs (windowed Rego rules) are tumbling
+//     too: every window is a Result holding its first MaxCollect events in
+//     time order, for the rule to judge.
+//
+// So events up to Lateness out of order give the alerts they give in time
+// order, except when an alert they would have prevented was already raised,
+// or (tumbling windows, Lateness beyond Span) a late event would stretch a
+// window past Span: it is then counted in Stats.Late.
 //
 // Options.Suppress replaces the default quiet period: after an alert, the
 // (rule, group) raises none that ends within Suppress of the alert's end.
 // In rising mode the events of that period are not counted, so the next
-// alert's window starts after it; a tumbling group whose window closed
+// alert's window starts after it; a tumbling group whose windows closed
 // while suppressed is kept, empty, until the period is over.
 //
-// The watermark is the latest event time seen. Events older than the
-// watermark minus Lateness are not counted (Stats.Late); events within the
-// lateness are inserted where their time puts them. A group whose window
-// can no longer receive an event expires and is deleted, so memory is
-// bounded by the groups active within Span+Lateness; MaxGroups caps the
-// groups of one rule (new groups beyond it are dropped and counted in
-// Stats.Overflow). In rising mode a group holds fewer entries than the
-// threshold (value_count and temporal keep one entry per distinct value or
-// rule), so its size does not grow with the event rate.
+// The watermark is the latest event time seen; an event without a time is
+// counted at it. Events older than the watermark minus Lateness are not
+// counted (Stats.Late). A group whose windows can no longer receive an
+// event expires and is deleted, so memory is bounded by the groups active
+// within Span+Lateness; MaxGroups caps the groups of one rule (new groups
+// beyond it are dropped and counted in Stats.Overflow). A rising group
+// keeps the events of its last Span+Lateness, fewer than the threshold per
+// Span for event_count (value_sum: as many as come, without a cap), at most
+// two per value or rule and Span for value_count and temporal, and
+// maxOrdered for temporal_ordered. A tumbling window keeps counters, its
+// first events, and for value_count the distinct values up to the point
+// where its condition can no longer hold.
 //
 // Chains: the Results of a Chained spec are fed, as events of its
 // ResultSlot, to the specs that refer to it (a Sigma correlation counting
@@ -51,6 +63,7 @@ package window
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,7 +196,9 @@ type Result struct {
 	Events []*schema.Event
 }
 
-// Entry is one counted event of a group.
+// Entry is one counted event of a group, at the time it is counted at.
+// Event is kept only where an alert may list it (rising mode, and a
+// window's First).
 type Entry struct {
 	Time  time.Time
 	Slot  int
@@ -194,18 +209,35 @@ type Entry struct {
 
 // Group is the state of one (rule, group key).
 type Group struct {
-	Values  []string // group-by values, in GroupBy order
-	Entries []Entry  // by time
-	// Tumbling mode: window start, events counted, their sum, and the
-	// first events (Entries then holds only what the measure needs).
-	Start time.Time
-	N     int
-	Sum   float64
-	First []*schema.Event
+	Values []string // group-by values, in GroupBy order
+	// Rising mode: the counted events a window holding a future event may
+	// still reach (those from Span before the watermark minus Lateness
+	// on), by time; for value_count and temporal only the occurrences of
+	// a value or rule that such a window needs.
+	Entries []Entry
+	// Tumbling mode: the open windows, by start. A window stays open
+	// until the watermark minus Lateness passes its end, so late events
+	// still reach it.
+	Windows []*Window
 	// Quiet: no alert of the group ends at or before this time (rising
 	// mode: events up to it are not counted).
 	Quiet  time.Time
 	Latest time.Time // latest event time of the group
+}
+
+// Window is one open tumbling window of a group: [Start, Start+Span].
+type Window struct {
+	Start time.Time // its first event's time
+	End   time.Time // its last event's time
+	N     int       // events counted
+	Sum   float64   // their sum (value_sum, value_avg)
+	// First holds its first events by time (each with the time it was
+	// counted at): MaxEvents, or MaxCollect for Collect specs.
+	First []Entry
+	// Entries hold what the measure needs, without events: one per
+	// distinct value (value_count) or rule (temporal), the rules in time
+	// order (temporal_ordered).
+	Entries []Entry
 }
 
 // Stats counts what a State dropped.
@@ -228,6 +260,7 @@ type State struct {
 	ChainEvent func(Result) *schema.Event
 
 	bySlot    map[int][]int
+	tally     tally
 	nextSweep time.Time
 	sweepStep time.Duration
 }
@@ -291,8 +324,9 @@ func NewFrom(specs []Spec, opt Options, prev *State) *State {
 		}
 		groups := prev.Groups[sp.ID]
 		for _, g := range groups {
-			for i := range g.Entries {
-				g.Entries[i].Slot = slot[g.Entries[i].Slot]
+			renumber(g.Entries, slot)
+			for _, w := range g.Windows {
+				renumber(w.Entries, slot)
 			}
 		}
 		s.Groups[sp.ID] = groups
@@ -366,28 +400,36 @@ func (s *State) sweep(emit func(Result), all bool) {
 	for si := range s.Specs {
 		sp := &s.Specs[si]
 		groups := s.Groups[sp.ID]
+		rising := sp.rising()
 		var done []string
 		for key, g := range groups {
-			if sp.rising() {
-				if all || (g.Latest.Add(sp.Span).Before(limit) && g.Quiet.Before(limit)) {
-					done = append(done, key)
+			switch {
+			case all:
+			case rising:
+				if !g.Latest.Add(sp.Span).Before(limit) || !g.Quiet.Before(limit) {
+					continue
 				}
-				continue
+			case len(g.Windows) > 0:
+				if !g.Windows[0].Start.Add(sp.Span).Before(limit) {
+					continue
+				}
+			case g.Quiet.After(limit):
+				continue // empty, remembering an alert until its suppression ends
 			}
-			if all || g.Start.Add(sp.Span).Before(limit) {
-				done = append(done, key)
-			}
+			done = append(done, key)
 		}
 		sort.Strings(done) // deterministic order of closing alerts
 		for _, key := range done {
 			g := groups[key]
-			if !sp.rising() {
-				s.closeTumbling(si, g, emit)
-				if !all && g.Quiet.After(limit) {
-					// Still suppressed: keep the group, empty, so its
-					// next window remembers the alert.
-					*g = Group{Values: g.Values, Quiet: g.Quiet}
-					continue
+			if !rising {
+				n := 0
+				for n < len(g.Windows) && (all || g.Windows[n].Start.Add(sp.Span).Before(limit)) {
+					s.closeWindow(si, g, g.Windows[n], emit)
+					n++
+				}
+				g.Windows = slices.Delete(g.Windows, 0, n)
+				if len(g.Windows) > 0 || (!all && g.Quiet.After(limit)) {
+					continue // still open, or remembering an alert while suppressed
 				}
 			}
 			delete(groups, key)
@@ -400,7 +442,7 @@ func (s *State) sweep(emit func(Result), all bool) {
 // stands for, else nil) at time t.
 func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t time.Time, emit func(Result)) {
 	sp := &s.Specs[si]
-	ent := Entry{Time: t, Slot: slot, Event: e}
+	ent := Entry{Time: t, Slot: slot}
 	switch sp.Type {
 	case ValueCount:
 		v := e.Str(sp.Field)
@@ -435,94 +477,328 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 			s.Stats.Overflow++
 			return
 		}
-		g = &Group{Values: vals, Start: t}
+		g = &Group{Values: vals, Latest: t}
 		groups[key] = g
-	}
-	if sp.rising() {
-		if t.After(g.Latest) {
-			g.Latest = t
-		}
-		s.addRising(si, g, ent, emit)
-		return
-	}
-	if t.After(g.Start.Add(sp.Span)) {
-		s.closeTumbling(si, g, emit)
-		*g = Group{Values: vals, Start: t, Latest: t, Quiet: g.Quiet}
 	}
 	if t.After(g.Latest) {
 		g.Latest = t
 	}
-	if t.Before(g.Start) {
-		g.Start = t // a late event opens the window earlier
-	}
-	g.N++
-	g.Sum += ent.Num
-	if len(g.First) < s.Opt.MaxEvents && sp.Type != Collect {
-		g.First = append(g.First, e)
-	}
-	switch sp.Type {
-	case ValueCount, Temporal, TemporalOrdered, Collect:
-		insert(sp, g, ent)
-	}
-}
-
-func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
-	sp := &s.Specs[si]
-	if !ent.Time.After(g.Quiet) && !g.Quiet.IsZero() {
-		return // this window already alerted
-	}
-	insert(sp, g, ent)
-	newest := g.Entries[len(g.Entries)-1].Time
-	cut := 0
-	for cut < len(g.Entries) && g.Entries[cut].Time.Before(newest.Add(-sp.Span)) {
-		cut++
-	}
-	if cut > 0 {
-		g.Entries = append(g.Entries[:0], g.Entries[cut:]...)
-	}
-	v := measure(sp, g.Entries, len(g.Entries), sum(g.Entries))
-	if !sp.Cond.Holds(v) {
+	if sp.rising() {
+		ent.Event = e
+		s.addRising(si, g, ent, emit)
 		return
 	}
-	if sp.Type == TemporalOrdered {
-		// The window starts where the ordered chain starts.
-		i := 0
-		for i < len(g.Entries)-1 && g.Entries[i].Slot != sp.Slots[0] {
-			i++
-		}
-		g.Entries = g.Entries[i:]
+	s.addTumbling(sp, g, ent, e)
+}
+
+// addRising counts ent in g's sliding windows and alerts on the first
+// window holding it whose measure satisfies the condition.
+func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
+	sp := &s.Specs[si]
+	if !g.Quiet.IsZero() && !ent.Time.After(g.Quiet) {
+		return // in the window that alerted, or suppressed after it
 	}
-	r := s.result(si, g, v, g.Entries[0].Time, newest)
-	for i := 0; i < len(g.Entries) && i < s.Opt.MaxEvents; i++ {
+	// Every window holding this event or a later one starts at or after
+	// horizon-Span (a chained Result may be older than the lateness: it
+	// is decided when its own window closes).
+	horizon := s.Watermark.Add(-s.Opt.Lateness)
+	if ent.Time.Before(horizon) {
+		horizon = ent.Time
+	}
+	old := 0
+	for old < len(g.Entries) && g.Entries[old].Time.Before(horizon.Add(-sp.Span)) {
+		old++
+	}
+	g.Entries = slices.Delete(g.Entries, 0, old)
+	if !insertRising(sp, g, ent) {
+		return // a window holding it holds the same value or rule already
+	}
+	lo, hi, v, ok := s.firstAlert(sp, g.Entries, ent.Time)
+	if !ok {
+		return
+	}
+	r := s.result(si, g.Values, v, g.Entries[lo].Time, g.Entries[hi-1].Time)
+	for i := lo; i < hi && len(r.Events) < s.Opt.MaxEvents; i++ {
 		r.Events = append(r.Events, g.Entries[i].Event)
 	}
 	g.Quiet = r.Start.Add(sp.Span)
 	if s.Opt.Suppress > 0 {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
-	g.Entries = nil
+	quiet := 0
+	for quiet < len(g.Entries) && !g.Entries[quiet].Time.After(g.Quiet) {
+		quiet++
+	}
+	g.Entries = slices.Delete(g.Entries, 0, quiet)
 	emit(r)
 }
 
-func (s *State) closeTumbling(si int, g *Group, emit func(Result)) {
-	sp := &s.Specs[si]
-	if g.N == 0 {
+// insertRising puts ent into g.Entries by time (after equal times, so
+// input order breaks ties) and reports whether it is kept. value_count and
+// temporal then drop the occurrences of ent's value (rule) that no window
+// needs: one whose neighbouring occurrences lie within Span of each other,
+// since every window of Span holding it holds one of them. So a group
+// keeps at most two occurrences of a value per Span, however often it
+// comes, and late events still find the ones their windows hold.
+func insertRising(sp *Spec, g *Group, ent Entry) bool {
+	at := len(g.Entries)
+	for at > 0 && g.Entries[at-1].Time.After(ent.Time) {
+		at--
+	}
+	g.Entries = slices.Insert(g.Entries, at, ent)
+	switch sp.Type {
+	case TemporalOrdered:
+		if len(g.Entries) > maxOrdered {
+			g.Entries = slices.Delete(g.Entries, 0, 1)
+			return at > 0
+		}
+	case ValueCount, Temporal:
+		var same []int // indexes of ent's value, by time
+		for i, x := range g.Entries {
+			if sameKey(sp, x, ent) {
+				same = append(same, i)
+			}
+		}
+		kept := true
+		for k := 1; k+1 < len(same); {
+			if g.Entries[same[k+1]].Time.After(g.Entries[same[k-1]].Time.Add(sp.Span)) {
+				k++
+				continue
+			}
+			if same[k] == at {
+				kept = false
+			}
+			g.Entries = slices.Delete(g.Entries, same[k], same[k]+1)
+			for j := k + 1; j < len(same); j++ {
+				same[j]--
+			}
+			if same[k] < at {
+				at--
+			}
+			same = slices.Delete(same, k, k+1)
+			k = max(k-1, 1)
+		}
+		return kept
+	}
+	return true
+}
+
+// sameKey reports whether two entries count as one for value_count
+// (the same value) or temporal (the same rule).
+func sameKey(sp *Spec, a, b Entry) bool {
+	if sp.Type == Temporal {
+		return a.Slot == b.Slot
+	}
+	return a.Value == b.Value
+}
+
+// firstAlert finds the first window [end-Span, end] holding the entry at t
+// whose measure satisfies the condition, trying as end t and then the
+// times of the later entries within Span of it (the alert the events would
+// have raised had they come in time order; in order, t is the latest and
+// its window the only one). The window holds es[lo:hi]. A measure only
+// grows with the entries a window holds, so a window ending at t starting
+// later than t-Span needs no check.
+func (s *State) firstAlert(sp *Spec, es []Entry, t time.Time) (lo, hi int, v float64, ok bool) {
+	tl := &s.tally
+	tl.reset(sp)
+	lo = sort.Search(len(es), func(i int) bool { return !es[i].Time.Before(t.Add(-sp.Span)) })
+	hi = sort.Search(len(es), func(i int) bool { return es[i].Time.After(t) })
+	for _, x := range es[lo:hi] {
+		tl.add(x)
+	}
+	for {
+		if v = tl.value(es[lo:hi]); sp.Cond.Holds(v) {
+			if sp.Type == TemporalOrdered {
+				// The window starts where the ordered chain starts.
+				for lo < hi-1 && es[lo].Slot != sp.Slots[0] {
+					lo++
+				}
+			}
+			return lo, hi, v, true
+		}
+		if hi == len(es) || es[hi].Time.After(t.Add(sp.Span)) {
+			return 0, 0, 0, false
+		}
+		end := es[hi].Time
+		for hi < len(es) && !es[hi].Time.After(end) {
+			tl.add(es[hi])
+			hi++
+		}
+		for es[lo].Time.Before(end.Add(-sp.Span)) {
+			tl.remove(es[lo])
+			lo++
+		}
+	}
+}
+
+// tally keeps the measure of a run of entries as entries join and leave
+// it, for firstAlert (one per State, reused).
+type tally struct {
+	sp   *Spec
+	n    int
+	sum  float64
+	keys map[tallyKey]int // value_count, temporal: occurrences per value or rule
+}
+
+type tallyKey struct {
+	value string
+	slot  int
+}
+
+func (tl *tally) reset(sp *Spec) {
+	tl.sp, tl.n, tl.sum = sp, 0, 0
+	if tl.keys == nil {
+		tl.keys = map[tallyKey]int{}
+	}
+	clear(tl.keys)
+}
+
+func (tl *tally) key(e Entry) tallyKey {
+	if tl.sp.Type == Temporal {
+		return tallyKey{slot: e.Slot}
+	}
+	return tallyKey{value: e.Value}
+}
+
+func (tl *tally) add(e Entry) {
+	tl.n++
+	tl.sum += e.Num
+	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
+		tl.keys[tl.key(e)]++
+	}
+}
+
+func (tl *tally) remove(e Entry) {
+	tl.n--
+	tl.sum -= e.Num
+	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
+		k := tl.key(e)
+		if tl.keys[k]--; tl.keys[k] == 0 {
+			delete(tl.keys, k)
+		}
+	}
+}
+
+// value is the measure of es, the entries tallied.
+func (tl *tally) value(es []Entry) float64 {
+	switch tl.sp.Type {
+	case ValueCount, Temporal:
+		return float64(len(tl.keys))
+	case ValueSum:
+		return tl.sum
+	case TemporalOrdered:
+		return float64(ordered(tl.sp, es))
+	}
+	return float64(tl.n)
+}
+
+// addTumbling counts ent, of event e, in the open window of g its time
+// falls in, opening one when it falls past them all.
+func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
+	t := ent.Time
+	// The first window ending at or after t (windows do not overlap, so
+	// their ends are in order like their starts).
+	i := sort.Search(len(g.Windows), func(i int) bool { return !g.Windows[i].Start.Add(sp.Span).Before(t) })
+	var w *Window
+	switch {
+	case i == len(g.Windows):
+		w = &Window{Start: t, End: t}
+		g.Windows = append(g.Windows, w)
+	case !t.Before(g.Windows[i].Start):
+		w = g.Windows[i]
+	case !g.Windows[i].End.After(t.Add(sp.Span)):
+		// A late event between the previous window and this one: in
+		// time order it would have opened this window, holding the same
+		// events.
+		w = g.Windows[i]
+		w.Start = t
+	default:
+		// Only when Lateness exceeds Span: a window opened at t would
+		// leave out events this one holds, another would overlap it.
+		s.Stats.Late++
 		return
 	}
-	v := measure(sp, g.Entries, g.N, g.Sum)
+	if t.After(w.End) {
+		w.End = t
+	}
+	w.N++
+	w.Sum += ent.Num
+	keep := s.Opt.MaxEvents
+	if sp.Type == Collect {
+		keep = MaxCollect
+	}
+	w.First = insertFirst(w.First, Entry{Time: t, Event: e}, keep)
+	switch sp.Type {
+	case ValueCount, Temporal:
+		for _, x := range w.Entries {
+			if sameKey(sp, x, ent) {
+				return
+			}
+		}
+		if n, ok := sp.Cond.saturation(); ok && len(w.Entries) >= n {
+			return // the condition fails however many more values come
+		}
+		w.Entries = append(w.Entries, ent)
+	case TemporalOrdered:
+		at := len(w.Entries)
+		for at > 0 && w.Entries[at-1].Time.After(t) {
+			at--
+		}
+		w.Entries = slices.Insert(w.Entries, at, ent)
+		if len(w.Entries) > maxOrdered {
+			w.Entries = slices.Delete(w.Entries, 0, 1)
+		}
+	}
+}
+
+// insertFirst puts ent into es, the first events by time (ties in input
+// order), keeping at most keep.
+func insertFirst(es []Entry, ent Entry, keep int) []Entry {
+	at := len(es)
+	for at > 0 && es[at-1].Time.After(ent.Time) {
+		at--
+	}
+	if at >= keep {
+		return es
+	}
+	if len(es) >= keep {
+		es = slices.Delete(es, len(es)-1, len(es))
+	}
+	return slices.Insert(es, at, ent)
+}
+
+// saturation is, for a measure that counts (distinct values, rules), the
+// count from which the condition fails whatever comes next: one more than
+// its smallest upper bound. ok is false when it has none.
+func (c Cond) saturation() (n int, ok bool) {
+	var upper *float64
+	for _, b := range []*float64{c.Lt, c.Lte, c.Eq} {
+		if b != nil && (upper == nil || *b < *upper) {
+			upper = b
+		}
+	}
+	if upper == nil {
+		return 0, false
+	}
+	return max(0, int(math.Floor(*upper))+1), true
+}
+
+// closeWindow emits w's Result if the condition holds and g is not
+// suppressed.
+func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
+	sp := &s.Specs[si]
+	v := measure(sp, w)
 	if !sp.Cond.Holds(v) {
 		return
 	}
-	if !g.Quiet.IsZero() && !g.Latest.After(g.Quiet) {
+	if !g.Quiet.IsZero() && !w.End.After(g.Quiet) {
 		return // suppressed: the group alerted less than Suppress ago
 	}
-	r := s.result(si, g, v, g.Start, g.Latest)
-	r.Events = g.First
-	if sp.Type == Collect {
-		r.Events = make([]*schema.Event, len(g.Entries))
-		for i, ent := range g.Entries {
-			r.Events[i] = ent.Event
-		}
+	r := s.result(si, g.Values, v, w.Start, w.End)
+	r.Events = make([]*schema.Event, len(w.First))
+	for i, x := range w.First {
+		r.Events[i] = x.Event
 	}
 	if s.Opt.Suppress > 0 {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
@@ -530,10 +806,10 @@ func (s *State) closeTumbling(si int, g *Group, emit func(Result)) {
 	emit(r)
 }
 
-func (s *State) result(si int, g *Group, v float64, start, end time.Time) Result {
+func (s *State) result(si int, values []string, v float64, start, end time.Time) Result {
 	sp := &s.Specs[si]
-	group := make(map[string]string, len(g.Values))
-	for i, v := range g.Values {
+	group := make(map[string]string, len(values))
+	for i, v := range values {
 		if sp.Names != nil {
 			group[sp.Names[i]] = v
 		} else {
@@ -543,76 +819,36 @@ func (s *State) result(si int, g *Group, v float64, start, end time.Time) Result
 	return Result{Spec: si, Group: group, Count: int(math.Round(v)), Value: v, Start: start, End: end}
 }
 
-// insert puts ent into g.Entries by time (after equal times, so input
-// order breaks ties), replacing the entry it supersedes for the types that
-// count distinct values or rules.
-func insert(sp *Spec, g *Group, ent Entry) {
+// measure is the value a tumbling window's condition compares.
+func measure(sp *Spec, w *Window) float64 {
 	switch sp.Type {
 	case ValueCount, Temporal:
-		for i, x := range g.Entries {
-			if (sp.Type == ValueCount && x.Value == ent.Value) || (sp.Type == Temporal && x.Slot == ent.Slot) {
-				if !ent.Time.After(x.Time) {
-					return // the later occurrence is already counted
-				}
-				g.Entries = append(g.Entries[:i], g.Entries[i+1:]...)
-				break
-			}
-		}
-	case TemporalOrdered:
-		if len(g.Entries) >= maxOrdered {
-			g.Entries = append(g.Entries[:0], g.Entries[1:]...)
-		}
-	case Collect:
-		// Keep the first MaxCollect by time: a full window takes a late
-		// event in place of its last one.
-		if len(g.Entries) >= MaxCollect {
-			if !ent.Time.Before(g.Entries[len(g.Entries)-1].Time) {
-				return
-			}
-			g.Entries = g.Entries[:len(g.Entries)-1]
-		}
-	}
-	i := len(g.Entries)
-	for i > 0 && g.Entries[i-1].Time.After(ent.Time) {
-		i--
-	}
-	g.Entries = append(g.Entries, Entry{})
-	copy(g.Entries[i+1:], g.Entries[i:])
-	g.Entries[i] = ent
-}
-
-func sum(es []Entry) float64 {
-	var t float64
-	for _, e := range es {
-		t += e.Num
-	}
-	return t
-}
-
-// measure is the value a correlation's condition compares: n events, their
-// sum, or what the entries hold.
-func measure(sp *Spec, es []Entry, n int, total float64) float64 {
-	switch sp.Type {
-	case EventCount, Collect:
-		return float64(n)
-	case ValueCount, Temporal:
-		return float64(len(es))
+		return float64(len(w.Entries))
 	case ValueSum:
-		return total
+		return w.Sum
 	case ValueAvg:
-		if n == 0 {
-			return 0
-		}
-		return total / float64(n)
+		return w.Sum / float64(w.N)
 	case TemporalOrdered:
-		// The longest prefix of Slots matched in time order.
-		k := 0
-		for _, e := range es {
-			if k < len(sp.Slots) && e.Slot == sp.Slots[k] {
-				k++
-			}
-		}
-		return float64(k)
+		return float64(ordered(sp, w.Entries))
 	}
-	return 0
+	return float64(w.N) // event_count, collect
+}
+
+// ordered is the length of the longest prefix of the spec's rules that
+// entries (by time) match in order.
+func ordered(sp *Spec, es []Entry) int {
+	k := 0
+	for _, e := range es {
+		if k < len(sp.Slots) && e.Slot == sp.Slots[k] {
+			k++
+		}
+	}
+	return k
+}
+
+// renumber moves the entries' slots to the slots of a new rule set.
+func renumber(es []Entry, slot map[int]int) {
+	for i := range es {
+		es[i].Slot = slot[es[i].Slot]
+	}
 }

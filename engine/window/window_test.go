@@ -120,9 +120,11 @@ func TestValueCount(t *testing.T) {
 	// (20s)... are within [100,700]? No: window is newest-10m = 100s, so
 	// x@30 and y@20 left; only z: no alert at 700. b: p q r within 60s:
 	// alert with count 3. Events without a recipient are not counted.
+	// Without lateness no later event can reach back before 100s, so a
+	// keeps z alone.
 	spec := Spec{ID: "r", Type: ValueCount, Slots: []int{0}, GroupBy: []schema.Field{field("src_ip")},
 		Field: field("recipient"), Span: 10 * time.Minute, Cond: Cond{Gte: f(3)}}
-	s := New([]Spec{spec}, Options{})
+	s := New([]Spec{spec}, Options{Lateness: -1})
 	got := observe(s, []step{
 		{ev(0, "a", "x"), []int{0}}, {ev(10, "a", "x"), []int{0}}, {ev(20, "a", "y"), []int{0}},
 		{ev(30, "a", "X"), []int{0}}, {ev(31, "a", ""), []int{0}}, {ev(40, "b", "p"), []int{0}},
@@ -164,7 +166,9 @@ func TestTumblingConditions(t *testing.T) {
 	// events in [0,60] (alert when 100 arrives), then 3 in [100,160]
 	// (none); b has 1 at flush (alert). value_avg of size (sec+1) gte 15:
 	// a's first window averages (1+31)/2 = 16, its second (101+111+121)/3
-	// = 111, b's 131. Flush closes by rule, then group key.
+	// = 111, b's 131. Windows stay open until the watermark passes their
+	// end plus the lateness (2m), so here Flush closes them all: by rule,
+	// then group key, then time.
 	specs := []Spec{
 		byIP(EventCount, Cond{Lt: f(3)}, time.Minute),
 		{ID: "avg", Type: ValueAvg, Slots: []int{0}, GroupBy: []schema.Field{field("src_ip")}, Field: field("size"), Span: time.Minute, Cond: Cond{Gte: f(15)}},
@@ -178,7 +182,7 @@ func TestTumblingConditions(t *testing.T) {
 	for _, r := range got {
 		sum += fmt.Sprintf("%s:%s ", s.Specs[r.Spec].ID, summary([]Result{r}))
 	}
-	want := "r:[map[src_ip:a] 2 0s..30s] avg:[map[src_ip:a] 16 0s..30s] r:[map[src_ip:b] 1 2m10s..2m10s] avg:[map[src_ip:a] 111 1m40s..2m0s] avg:[map[src_ip:b] 131 2m10s..2m10s] "
+	want := "r:[map[src_ip:a] 2 0s..30s] r:[map[src_ip:b] 1 2m10s..2m10s] avg:[map[src_ip:a] 16 0s..30s] avg:[map[src_ip:a] 111 1m40s..2m0s] avg:[map[src_ip:b] 131 2m10s..2m10s] "
 	if sum != want {
 		t.Errorf("got  %s\nwant %s", sum, want)
 	}

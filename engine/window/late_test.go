@@ -1,0 +1,196 @@
+package window
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/detect-dev/detect/schema"
+)
+
+// sized is an event at t0+sec of src_ip a with recipient rcpt and size.
+func sized(sec int, rcpt string, size int64) *schema.Event {
+	return &schema.Event{Time: t0.Add(time.Duration(sec) * time.Second), SrcIP: "a", Recipient: rcpt, Size: size}
+}
+
+// TestLateEventsEveryType feeds each correlation type the same events in
+// time order and with one of them arriving late (within the default 2m
+// lateness, after an event of its group that lies more than Span after
+// it), and expects the same, hand-computed alerts both ways.
+func TestLateEventsEveryType(t *testing.T) {
+	a := []schema.Field{field("src_ip")}
+	type ev struct {
+		sec  int
+		rcpt string
+		size int64
+		slot int
+	}
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		// in time order; the event at index late comes last when late
+		events []ev
+		late   int
+		want   string
+	}{
+		// gte 3 in 60s: 0, 40, 50 fire at 50; 120 is alone.
+		{"event_count", Spec{Type: EventCount, Cond: Cond{Gte: f(3)}},
+			[]ev{{0, "", 1, 0}, {40, "", 1, 0}, {50, "", 1, 0}, {120, "", 1, 0}}, 1,
+			"[map[src_ip:a] 3 0s..50s]"},
+		// 3 distinct recipients in 60s: x, y, z by 50.
+		{"value_count", Spec{Type: ValueCount, Field: field("recipient"), Cond: Cond{Gte: f(3)}},
+			[]ev{{0, "x", 1, 0}, {40, "y", 1, 0}, {50, "z", 1, 0}, {120, "w", 1, 0}}, 1,
+			"[map[src_ip:a] 3 0s..50s]"},
+		// size sum gte 90 in 60s: 10+40+40 at 50; 120 adds 1.
+		{"value_sum", Spec{Type: ValueSum, Field: field("size"), Cond: Cond{Gte: f(90)}},
+			[]ev{{0, "", 10, 0}, {40, "", 40, 0}, {50, "", 40, 0}, {120, "", 1, 0}}, 1,
+			"[map[src_ip:a] 90 0s..50s]"},
+		// All three rules within 60s, in any order: by 50.
+		{"temporal", Spec{Type: Temporal, Slots: []int{0, 1, 2}, Cond: Cond{Gte: f(3)}},
+			[]ev{{0, "", 1, 0}, {40, "", 1, 1}, {50, "", 1, 2}, {120, "", 1, 0}}, 1,
+			"[map[src_ip:a] 3 0s..50s]"},
+		// Rules 0, 1, 2 in this order within 60s: by 50.
+		{"temporal_ordered", Spec{Type: TemporalOrdered, Slots: []int{0, 1, 2}, Cond: Cond{Gte: f(3)}},
+			[]ev{{0, "", 1, 0}, {40, "", 1, 1}, {50, "", 1, 2}, {120, "", 1, 0}}, 1,
+			"[map[src_ip:a] 3 0s..50s]"},
+		// Tumbling, lt 3: windows [0,60] (0, 50) and [70,130] (70).
+		{"event_count lt", Spec{Type: EventCount, Cond: Cond{Lt: f(3)}},
+			[]ev{{0, "", 1, 0}, {50, "", 1, 0}, {70, "", 1, 0}}, 1,
+			"[map[src_ip:a] 2 0s..50s][map[src_ip:a] 1 1m10s..1m10s]"},
+		// Average size gte 30: (1+61)/2 in [0,60]; 10 in [70,130].
+		{"value_avg", Spec{Type: ValueAvg, Field: field("size"), Cond: Cond{Gte: f(30)}},
+			[]ev{{0, "", 1, 0}, {50, "", 61, 0}, {70, "", 10, 0}}, 1,
+			"[map[src_ip:a] 31 0s..50s]"},
+		// At most 2 distinct recipients per window: {x, y}, then {z}.
+		{"value_count lte", Spec{Type: ValueCount, Field: field("recipient"), Cond: Cond{Lte: f(2)}},
+			[]ev{{0, "x", 1, 0}, {50, "y", 1, 0}, {70, "z", 1, 0}}, 1,
+			"[map[src_ip:a] 2 0s..50s][map[src_ip:a] 1 1m10s..1m10s]"},
+		// Windowed Rego: every window is a Result with its events.
+		{"collect", Spec{Type: Collect},
+			[]ev{{0, "", 1, 0}, {50, "", 1, 0}, {70, "", 1, 0}}, 1,
+			"[map[src_ip:a] 2 0s..50s][map[src_ip:a] 1 1m10s..1m10s]"},
+	} {
+		sp := tc.spec
+		sp.ID, sp.GroupBy, sp.Span = "r", a, time.Minute
+		if sp.Slots == nil {
+			sp.Slots = []int{0}
+		}
+		mk := func(x ev) step { return step{sized(x.sec, x.rcpt, x.size), []int{sp.Slots[x.slot]}} }
+		var inOrder, late []step
+		for i, x := range tc.events {
+			inOrder = append(inOrder, mk(x))
+			if i != tc.late {
+				late = append(late, mk(x))
+			}
+		}
+		late = append(late, mk(tc.events[tc.late]))
+		for _, order := range []struct {
+			name  string
+			steps []step
+		}{{"in order", inOrder}, {"late", late}} {
+			s := New([]Spec{sp}, Options{})
+			got := run(s, order.steps)
+			if summary(got) != tc.want {
+				t.Errorf("%s, %s:\n got %s\nwant %s", tc.name, order.name, summary(got), tc.want)
+			}
+			if s.Stats.Late != 0 {
+				t.Errorf("%s, %s: %d late", tc.name, order.name, s.Stats.Late)
+			}
+			for _, r := range got {
+				if len(r.Events) != r.Count && sp.Type != ValueSum && sp.Type != ValueAvg {
+					t.Errorf("%s, %s: %d events for count %d", tc.name, order.name, len(r.Events), r.Count)
+				}
+				for i := 1; i < len(r.Events); i++ {
+					if r.Events[i].Time.Before(r.Events[i-1].Time) {
+						t.Errorf("%s, %s: events out of time order", tc.name, order.name)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestLateBeyondSpanTumbling: with a lateness longer than the span, a late
+// event that would stretch a tumbling window past its span is counted as
+// late, not counted in a window it does not fit.
+func TestLateBeyondSpanTumbling(t *testing.T) {
+	s := New([]Spec{byIP(EventCount, Cond{Lt: f(5)}, time.Minute)}, Options{Lateness: 5 * time.Minute})
+	// [100,150]; 80 would make it 70s long; 110 fits.
+	got := run(s, []step{{ev(100, "a", ""), []int{0}}, {ev(150, "a", ""), []int{0}}, {ev(80, "a", ""), []int{0}}, {ev(110, "a", ""), []int{0}}})
+	if want := "[map[src_ip:a] 3 1m40s..2m30s]"; summary(got) != want || s.Stats.Late != 1 {
+		t.Errorf("got %s, %d late; want %s, 1 late", summary(got), s.Stats.Late, want)
+	}
+}
+
+// TestLateEventExtendsTumblingWindow: a late event just before a group's
+// window (after the previous one) opens it earlier, as it would have in
+// time order; the window then ends Span after it.
+func TestLateEventExtendsTumblingWindow(t *testing.T) {
+	s := New([]Spec{byIP(EventCount, Cond{Lt: f(5)}, time.Minute)}, Options{})
+	// In order: 90 opens [90,150] with 100 and 140; 155 opens the next.
+	got := run(s, []step{{ev(100, "a", ""), []int{0}}, {ev(140, "a", ""), []int{0}}, {ev(90, "a", ""), []int{0}}, {ev(155, "a", ""), []int{0}}})
+	if want := "[map[src_ip:a] 3 1m30s..2m20s][map[src_ip:a] 1 2m35s..2m35s]"; summary(got) != want {
+		t.Errorf("got %s want %s", summary(got), want)
+	}
+}
+
+// TestZeroTimeEvents: an event without a time is counted at the watermark.
+func TestZeroTimeEvents(t *testing.T) {
+	s := New([]Spec{byIP(EventCount, Cond{Gte: f(2)}, time.Minute)}, Options{})
+	noTime := ev(0, "a", "")
+	noTime.Time = time.Time{}
+	got := run(s, []step{{ev(100, "a", ""), []int{0}}, {noTime, []int{0}}})
+	if want := "[map[src_ip:a] 2 1m40s..1m40s]"; summary(got) != want {
+		t.Errorf("got %s want %s", summary(got), want)
+	}
+}
+
+// TestTumblingValueCountBounded: a tumbling value_count keeps no more
+// distinct values than its condition can use (lt 10: eleven, one past the
+// bound), however many
+// come in one window, and its entries hold no events.
+func TestTumblingValueCountBounded(t *testing.T) {
+	spec := Spec{ID: "r", Type: ValueCount, Slots: []int{0}, GroupBy: []schema.Field{field("src_ip")},
+		Field: field("recipient"), Span: time.Hour, Cond: Cond{Lt: f(10)}}
+	s := New([]Spec{spec}, Options{})
+	var steps []step
+	for i := range 10_000 {
+		steps = append(steps, step{ev(i/10, "a", fmt.Sprint("r", i)), []int{0}})
+	}
+	if got := observe(s, steps); len(got) != 0 {
+		t.Fatalf("alerts %s", summary(got))
+	}
+	w := s.Groups["r"]["a"].Windows[0]
+	if len(w.Entries) != 11 || w.N != 10_000 {
+		t.Errorf("window holds %d values of %d events, want 11 of 10000", len(w.Entries), w.N)
+	}
+	for _, e := range w.Entries {
+		if e.Event != nil {
+			t.Fatal("a tumbling entry holds its event")
+		}
+	}
+	if got := run(s, nil); len(got) != 0 {
+		t.Errorf("10000 distinct values alerted as fewer than 10: %s", summary(got))
+	}
+}
+
+// TestRisingEntriesBounded: a value that comes again and again keeps at
+// most two entries per span, and dropped entries leave no event behind in
+// the group's slice.
+func TestRisingEntriesBounded(t *testing.T) {
+	spec := Spec{ID: "r", Type: ValueCount, Slots: []int{0}, GroupBy: []schema.Field{field("src_ip")},
+		Field: field("recipient"), Span: time.Minute, Cond: Cond{Gte: f(3)}}
+	s := New([]Spec{spec}, Options{Lateness: -1})
+	for i := range 1000 {
+		s.Observe(ev(i, "a", "same"), []int{0}, func(Result) { t.Fatal("one value alerted") })
+	}
+	g := s.Groups["r"]["a"]
+	if len(g.Entries) > 2 {
+		t.Errorf("%d entries for one value", len(g.Entries))
+	}
+	for _, e := range g.Entries[len(g.Entries):cap(g.Entries)] {
+		if e.Event != nil {
+			t.Fatal("a dropped entry still holds its event")
+		}
+	}
+}
