@@ -621,15 +621,19 @@ func (fl *Follower) read(f *file, emit func(Record) error) (bool, error) {
 		at := f.offset + f.pendLen
 		n, err := f.f.ReadAt(fl.buf, at)
 		if n > 0 {
+			// What lies past the offset continues the lines read so far
+			// only while the file still starts as it did. A file truncated
+			// and written again since the last look (copytruncate) holds
+			// the middle of its new content there: nothing is handed out,
+			// and checkPath, seeing the changed head, starts it over.
+			if !f.headStillMatches() {
+				return grew, nil
+			}
 			grew = true
 			if at+int64(n) > f.size {
 				f.size = at + int64(n)
 			}
-			if len(f.head) < headMax && at < headMax {
-				if herr := f.readHead(); herr != nil {
-					return grew, herr
-				}
-			}
+			f.growHead(at, fl.buf[:n])
 			if err := fl.consume(f, fl.buf[:n], emit); err != nil {
 				return grew, err
 			}
@@ -745,6 +749,19 @@ func (f *file) readHead() error {
 	f.head = buf[:n]
 	f.headSum = headSum(f.head)
 	return nil
+}
+
+// growHead extends a head shorter than headMax with the bytes just read
+// at offset at, from the very read that was checked against it (reading
+// the head again could see a file rewritten in between).
+func (f *file) growHead(at int64, b []byte) {
+	have := int64(len(f.head))
+	if have >= headMax || at > have || at+int64(len(b)) <= have {
+		return
+	}
+	add := b[have-at : min(int64(len(b)), headMax-at)]
+	f.head = append(f.head, add...)
+	f.headSum = headSum(f.head)
 }
 
 // sameHead reports whether the file starts with the bytes pos was taken

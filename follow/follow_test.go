@@ -279,7 +279,9 @@ func TestTruncatedAndRegrown(t *testing.T) {
 	appendFile(t, log)
 	r := start(t, Options{Paths: []string{log}})
 	r.until("open", func(rec Record) bool { return rec.Kind == KindOpen })
-	appendFile(t, log, "aa", "bb")
+	// One write, so the follower holds both lines while it hands out
+	// the first.
+	appendFile(t, log, "aa\nbb")
 	check(t, r.lines(1), want("mail.log", 1, "aa"))
 	os.WriteFile(log, []byte("cc\ndd\nee\nff\n"), 0o644) // same inode, truncated and rewritten
 	check(t, r.lines(5), append(want("mail.log", 2, "bb"), want("mail.log", 1, "cc", "dd", "ee", "ff")...))
@@ -429,4 +431,59 @@ func TestNewRejectsBadPatterns(t *testing.T) {
 	if _, err := New(Options{Paths: []string{"/var/log/[mail.log"}}); err == nil {
 		t.Error("bad glob accepted")
 	}
+}
+
+// TestTruncatedAndRegrownBeforeRead: a file already read to its end is
+// truncated and written past the old offset before the follower looks at
+// it again. Nothing it holds at the old offset may be handed out: the file
+// is read again from its start, each line once and whole.
+func TestTruncatedAndRegrownBeforeRead(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a)
+	appendFile(t, b, "aa", "bb")
+	r := start(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, FromStart: true})
+	check(t, r.lines(2), want("b.log", 1, "aa", "bb"))
+	// a.log sorts first: the follower stands still handing out x2 (read
+	// in one piece with x1), before it gets to b.log in this poll.
+	appendFile(t, a, "x1\nx2")
+	check(t, r.lines(1), want("a.log", 1, "x1"))
+	if err := os.WriteFile(b, []byte("cc\ndd\nee\nff\n"), 0o644); err != nil { // same inode
+		t.Fatal(err)
+	}
+	check(t, r.lines(5), append(want("a.log", 2, "x2"), want("b.log", 1, "cc", "dd", "ee", "ff")...))
+	r.quiet(50 * time.Millisecond)
+}
+
+// TestCopyTruncatedLongFileRegrownBeforeRead: the same with a file whose
+// head is complete (over 1 KiB) and a copy left by copytruncate: the
+// lines after the old offset come from the copy, then the new file whole.
+func TestCopyTruncatedLongFileRegrownBeforeRead(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")
+	appendFile(t, a)
+	var old []string
+	for i := range 40 {
+		old = append(old, fmt.Sprintf("old line %02d %s", i, strings.Repeat("o", 40)))
+	}
+	appendFile(t, b, old...)
+	r := start(t, Options{Paths: []string{filepath.Join(dir, "*.log")}, FromStart: true})
+	check(t, r.lines(40), want("b.log", 1, old...))
+	appendFile(t, a, "x1\nx2")
+	check(t, r.lines(1), want("a.log", 1, "x1"))
+	// Logrotate: one more line, the copy, the truncation; then the daemon
+	// writes more than there was.
+	appendFile(t, b, "last before rotation")
+	data, _ := os.ReadFile(b)
+	os.WriteFile(filepath.Join(dir, "b.log.1"), data, 0o644)
+	os.Truncate(b, 0)
+	var fresh []string
+	for i := range 60 {
+		fresh = append(fresh, fmt.Sprintf("new line %02d %s", i, strings.Repeat("n", 40)))
+	}
+	appendFile(t, b, fresh...)
+	got := r.lines(62)
+	check(t, got[:2], append(want("a.log", 2, "x2"), want("b.log", 41, "last before rotation")...))
+	check(t, got[2:], want("b.log", 1, fresh...))
+	r.quiet(50 * time.Millisecond)
 }
