@@ -32,8 +32,9 @@ type Diagnostic struct {
 //
 // Warnings: a field every alert needs, or event types all alerts are
 // limited to, that custom.requires does not name (declaring them lets the
-// engine skip events without evaluating); custom keys this engine does not
-// know (usually typos).
+// engine skip events without evaluating); a windowed rule without
+// custom.requires (every event feeds its windows); custom keys this engine
+// does not know (usually typos).
 func Lint(files []File) []Diagnostic {
 	var out []Diagnostic
 	for _, f := range files {
@@ -47,7 +48,16 @@ func Lint(files []File) []Diagnostic {
 		}
 		if r.Window != nil {
 			// custom.requires of a windowed rule is what feeds its
-			// windows, not a shortcut past evaluation: nothing to prove.
+			// windows, not a shortcut past evaluation: nothing to prove,
+			// but without it every event lands in some window.
+			if r.Requires.list == nil && r.Requires.EventTypes == nil {
+				example := []string{"reject"}
+				for _, f := range r.Window.GroupBy {
+					example = append(example, f.Name())
+				}
+				at("window", true, "custom.window without custom.requires: every event (connects, deliveries, rejects alike) feeds this rule's windows, "+
+					"so input.count and input.events mix them all; name the event types and fields its events need, e.g. requires: [%s]", strings.Join(example, ", "))
+			}
 			unknownKeys(r, at)
 			continue
 		}

@@ -519,6 +519,10 @@ func TestLint(t *testing.T) {
 			"candidates contains d if {\n\tsome d in split(input.sender_domain, \".\")\n}\n\n" +
 			"alert contains \"x\" if {\n\tinput.event_type in {\"reject\", \"delivery\"}\n\tcount(candidates) == 0\n\tinput.size > 1\n}\n\n" +
 			"alert contains \"y\" if {\n\tinput.event_type == \"reject\"\n\tinput.size > 2\n}\n")},
+		// Windowed rules: without custom.requires every event feeds the
+		// windows; with it, nothing to say.
+		{Path: "h.rego", Data: []byte(head + "#   window: {group_by: [src_ip, sender], span: 10m}\npackage detect.rules.h\n\nalert contains \"x\" if input.count > 10\n")},
+		{Path: "i.rego", Data: []byte(head + "#   requires: [reject, src_ip]\n#   window: {group_by: [src_ip], span: 10m}\npackage detect.rules.i\n\nalert contains \"x\" if input.count > 10\n")},
 	}
 	var got []string
 	for _, d := range Lint(files) {
@@ -538,6 +542,8 @@ func TestLint(t *testing.T) {
 		"d.rego:5:5: warning: custom.requires names size; the rule reads input as a whole, so lint cannot tell whether every alert needs input.size",
 		"g.rego:5:5: error: custom.requires names sender_domain, but an alert of this rule can fire without input.sender_domain (it is read under not, in a comprehension, or not by every alert): the filter would hide alerts",
 		"g.rego:5:5: error: alerts of this rule fire on event types (delivery, reject) that custom.requires (reject) leaves out",
+		"h.rego:5:5: warning: custom.window without custom.requires: every event (connects, deliveries, rejects alike) feeds this rule's windows, " +
+			"so input.count and input.events mix them all; name the event types and fields its events need, e.g. requires: [reject, src_ip, sender]",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("lint -want +got\n-%s\n+%s", strings.Join(want, "\n-"), strings.Join(got, "\n+"))
