@@ -89,14 +89,43 @@ func TestLegacyAggregationLintAndErrors(t *testing.T) {
 		return out
 	}
 	want := "rules/v1.yml:9:18: warning: aggregation \"| count() by src_ip >= 3\" is deprecated (Sigma v1); it runs as a correlation of type event_count over this rule's matches (5m0s timeframe). " +
-		"Sigma v2: drop the aggregation and timeframe here, give this rule name: brute_v1 and generate: false, and add a correlation rule (a new title and id) with " +
-		"correlation: {type: event_count, rules: [brute_v1], group-by: [src_ip], timespan: 5m, condition: {gte: 3}}"
+		"Sigma v2: keep this rule's title, id and level for a correlation rule with correlation: {type: event_count, rules: [brute_v1], group-by: [src_ip], timespan: 5m, condition: {gte: 3}}, " +
+		"and make this document its base rule: drop the aggregation and timeframe, give it a new id, name: brute_v1 and generate: false"
 	if got := lint(legacyRule); fmt.Sprint(got) != fmt.Sprint([]string{want}) {
 		t.Errorf("lint:\n got %q\nwant %q", got, want)
 	}
 	got := lint(strings.Replace(legacyRule, "  timeframe: 5m\n", "", 1))
 	if len(got) != 1 || !strings.Contains(got[0], "(no timeframe, so the default 1h0m0s)") || !strings.Contains(got[0], "timespan: 1h,") {
 		t.Errorf("lint without timeframe: %q", got)
+	}
+	// Without a name the rewrite proposes one from the title.
+	got = lint(strings.Replace(legacyRule, "name: brute_v1\n", "", 1))
+	if len(got) != 1 || !strings.Contains(got[0], "rules: [brute_force_v1]") || !strings.Contains(got[0], "name: brute_force_v1 and") {
+		t.Errorf("lint without a name: %q", got)
+	}
+
+	// The rewrite, done as the warning says, loads, lints clean of it and
+	// alerts like the v1 rule, under the same id.
+	v2 := strings.NewReplacer("id: 11111111-2222-4333-8444-000000000041\nname: brute_v1\nlevel: high\n",
+		"id: 11111111-2222-4333-8444-000000000042\nname: brute_v1\ngenerate: false\n",
+		"  timeframe: 5m\n  condition: sel | count() by src_ip >= 3\n", "  condition: sel\n").Replace(legacyRule) +
+		"---\ntitle: Brute force (v1)\nid: 11111111-2222-4333-8444-000000000041\nlevel: high\n" +
+		"correlation: {type: event_count, rules: [brute_v1], group-by: [src_ip], timespan: 5m, condition: {gte: 3}}\n"
+	for _, d := range lint(v2) {
+		if strings.Contains(d, "deprecated") {
+			t.Errorf("rewrite still warns: %s", d)
+		}
+	}
+	rs := mustLoad(t, map[string]string{"v2.yml": v2})
+	st := rs.NewState(window.Options{})
+	var ids []string
+	for _, m := range []int{0, 1, 2} {
+		e := login(m, "u", "failed")
+		e.SrcIP = "a"
+		st.Event(e, func(a *schema.Alert) { ids = append(ids, a.RuleID) })
+	}
+	if fmt.Sprint(ids) != "[11111111-2222-4333-8444-000000000041]" {
+		t.Errorf("rewrite alerts %v, want the v1 rule's id once", ids)
 	}
 	for _, tc := range []struct{ name, old, new, want string }{
 		{"unknown by field", "by src_ip", "by clnt", `rules/v1.yml:9:31: condition: unknown field "clnt"`},

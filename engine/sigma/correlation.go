@@ -493,7 +493,7 @@ func (la *legacyAggregation) rewrite(r *Rule, c *Correlation) string {
 	}
 	name := r.Name
 	if name == "" {
-		name = "<name>"
+		name = nameFromTitle(r.Title)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "type: %s, rules: [%s]", c.Type, name)
@@ -506,9 +506,34 @@ func (la *legacyAggregation) rewrite(r *Rule, c *Correlation) string {
 		cond += ", field: " + c.Field
 	}
 	fmt.Fprintf(&b, ", condition: {%s}", cond)
+	// The correlation is what alerts, so it keeps the rule's id (alerts
+	// and the rule's case file refer to it); the detection becomes its
+	// base under a new id.
 	return fmt.Sprintf("aggregation %q is deprecated (Sigma v1); it runs as a correlation of type %s over this rule's matches (%s). "+
-		"Sigma v2: drop the aggregation and timeframe here, give this rule name: %s and generate: false, and add a correlation rule "+
-		"(a new title and id) with correlation: {%s}", la.agg.text, c.Type, span, name, b.String())
+		"Sigma v2: keep this rule's title, id and level for a correlation rule with correlation: {%s}, and make this document its base rule: "+
+		"drop the aggregation and timeframe, give it a new id, name: %s and generate: false", la.agg.text, c.Type, span, b.String(), name)
+}
+
+// nameFromTitle makes a rule name (snake_case) from a title, for a
+// rewrite that needs one.
+func nameFromTitle(title string) string {
+	var b strings.Builder
+	gap := false
+	for _, r := range strings.ToLower(title) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			if gap && b.Len() > 0 {
+				b.WriteByte('_')
+			}
+			b.WriteRune(r)
+			gap = false
+		} else {
+			gap = true
+		}
+	}
+	if b.Len() == 0 {
+		return "base_rule"
+	}
+	return b.String()
 }
 
 // formatTimespan writes d as a Sigma timespan (the largest whole unit).
