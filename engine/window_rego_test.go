@@ -50,8 +50,8 @@ func TestWindowedRego(t *testing.T) {
 	emit := func(a *schema.Alert) { alerts = append(alerts, a) }
 	// Client a: 0, 2, 10 (exactly the span after 0: same window), 9
 	// (late by one minute, within the lateness: counted, and put in time
-	// order), then 11 opens a new window and closes the first: count 4.
-	// 11, 12, 13 make a second window of 3, closed by Flush.
+	// order): count 4, decided once the watermark passes 10 plus the 2m
+	// lateness. 11, 12, 13 make a second window of 3, closed by Flush.
 	// Client b, interleaved: 1 and 3, a window of 2 (no alert), and 10
 	// arriving when the watermark is 13 (late by more than 2m: dropped).
 	// Not fed: a delivery of a, and a reject without a client.

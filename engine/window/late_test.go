@@ -194,3 +194,51 @@ func TestRisingEntriesBounded(t *testing.T) {
 		}
 	}
 }
+
+// TestExpiryEveryType: whatever the type, groups are deleted once their
+// windows can no longer receive an event, so a long stream of ever new
+// groups holds about those of the last Span+Lateness (here 3 minutes of
+// one new client a second), chained specs included.
+func TestExpiryEveryType(t *testing.T) {
+	ip := []schema.Field{field("src_ip")}
+	// inner: 2 events of a client; outer: inner's alert, then an event
+	// of that client (the third).
+	chained := Spec{ID: "inner", Type: EventCount, Slots: []int{0}, GroupBy: ip, Span: time.Minute, Cond: Cond{Gte: f(2)}, Chained: true, ResultSlot: 1}
+	outer := Spec{ID: "outer", Type: TemporalOrdered, Slots: []int{1, 0}, Span: time.Minute, Cond: Cond{Gte: f(2)},
+		Names: []string{"src_ip"}, Keys: map[int][]Key{0: {{Field: field("src_ip")}}, 1: {{Name: "src_ip"}}}}
+	for _, tc := range []struct {
+		name    string
+		specs   []Spec
+		results int // per client
+	}{
+		{"event_count", []Spec{byIP(EventCount, Cond{Gte: f(1000)}, time.Minute)}, 0},
+		{"event_count lt", []Spec{byIP(EventCount, Cond{Lt: f(4)}, time.Minute)}, 1},
+		{"value_count", []Spec{{ID: "r", Type: ValueCount, Slots: []int{0}, GroupBy: ip, Field: field("recipient"), Span: time.Minute, Cond: Cond{Gte: f(1000)}}}, 0},
+		{"value_count lte", []Spec{{ID: "r", Type: ValueCount, Slots: []int{0}, GroupBy: ip, Field: field("recipient"), Span: time.Minute, Cond: Cond{Lte: f(1)}}}, 0},
+		{"value_sum", []Spec{{ID: "r", Type: ValueSum, Slots: []int{0}, GroupBy: ip, Field: field("size"), Span: time.Minute, Cond: Cond{Gte: f(1e12)}}}, 0},
+		{"value_avg", []Spec{{ID: "r", Type: ValueAvg, Slots: []int{0}, GroupBy: ip, Field: field("size"), Span: time.Minute, Cond: Cond{Gte: f(1)}}}, 1},
+		{"temporal", []Spec{{ID: "r", Type: Temporal, Slots: []int{0, 1}, GroupBy: ip, Span: time.Minute, Cond: Cond{Gte: f(2)}}}, 0},
+		{"collect", []Spec{{ID: "r", Type: Collect, Slots: []int{0}, GroupBy: ip, Span: time.Minute}}, 1},
+		{"chain", []Spec{chained, outer}, 2},
+	} {
+		s := New(tc.specs, Options{})
+		results, maxLen := 0, 0
+		emit := func(Result) { results++ }
+		const clients = 10_000
+		for i := range 3 * clients {
+			// Each client sends three events within two seconds.
+			sec := i / 3
+			s.Observe(ev(sec, fmt.Sprint(sec), fmt.Sprint("r", i)), []int{0}, emit)
+			if i%500 == 0 {
+				maxLen = max(maxLen, s.Len())
+			}
+		}
+		s.Flush(emit)
+		if maxLen > 250*len(tc.specs) || s.Len() != 0 {
+			t.Errorf("%s: held up to %d groups, %d after Flush", tc.name, maxLen, s.Len())
+		}
+		if s.Stats.Expired != int64(clients*len(tc.specs)) || results != tc.results*clients {
+			t.Errorf("%s: %d groups expired, %d results; want %d and %d", tc.name, s.Stats.Expired, results, clients*len(tc.specs), tc.results*clients)
+		}
+	}
+}

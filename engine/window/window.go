@@ -648,7 +648,9 @@ type tallyKey struct {
 
 func (tl *tally) reset(sp *Spec) {
 	tl.sp, tl.n, tl.sum = sp, 0, 0
-	if tl.keys == nil {
+	if len(tl.keys) > 512 || tl.keys == nil {
+		// clear would cost what the largest window ever tallied did,
+		// on every event after it.
 		tl.keys = map[tallyKey]int{}
 	}
 	clear(tl.keys)
