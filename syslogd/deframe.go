@@ -13,6 +13,10 @@ var ErrFraming = errors.New("syslog: bad octet count")
 // maxCountDigits bounds an octet count: anything longer is not a frame.
 const maxCountDigits = 9
 
+// countLookahead is how many leading digits are examined for a count;
+// a longer run of digits is the start of a line.
+const countLookahead = 16
+
 // Deframer splits a TCP syslog stream into messages (RFC 6587). Each
 // message may use either framing, as senders do switch: octet counting
 // ("LEN SP MSG", recognized by digits followed by a space) or
@@ -62,12 +66,19 @@ func (d *Deframer) Next() ([]byte, error) {
 // count reads an octet count and its space, if the stream holds one at
 // this point; otherwise it consumes nothing. Digits not followed by a
 // space start a line (a bare timestamp); a count longer than
-// maxCountDigits is an error.
+// maxCountDigits is an error. It looks ahead one byte at a time, no
+// further than it must: a short message that is the last thing a sender
+// wrote before going quiet must not wait for bytes that are not coming.
 func (d *Deframer) count() (int, bool, error) {
-	head, _ := d.br.Peek(16)
 	n := 0
-	for i, c := range head {
-		switch {
+	head, _ := d.br.Peek(max(1, min(countLookahead, d.br.Buffered())))
+	for i := 0; i < countLookahead; i++ {
+		if i == len(head) {
+			if head, _ = d.br.Peek(i + 1); len(head) <= i {
+				return 0, false, nil // the stream ended: a line, which reports it
+			}
+		}
+		switch c := head[i]; {
 		case '0' <= c && c <= '9':
 			n = n*10 + int(c-'0')
 		case c == ' ' && i > maxCountDigits:

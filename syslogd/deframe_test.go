@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func deframeAll(t testing.TB, r io.Reader, max int) ([]string, error, *Deframer) {
@@ -223,4 +224,35 @@ func framingName(octets bool) string {
 		return "octet-counting"
 	}
 	return "newline"
+}
+
+// TestDeframeShortFrameOnIdleStream: a short message (shorter than any
+// look-ahead) that starts with a digit, the last thing a sender wrote
+// before going quiet, is returned at once, not when more data arrives.
+func TestDeframeShortFrameOnIdleStream(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"octet counted", "5 hello", "hello"},
+		{"line starting with digits", "12:00 x\n", "12:00 x"},
+		{"line of digits", "7\n", "7"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr, pw := io.Pipe()
+			defer pw.Close()
+			go pw.Write([]byte(tc.in)) // and then nothing: the pipe stays open
+			d := NewDeframer(pr, 1<<10)
+			got := make(chan string, 1)
+			go func() {
+				msg, _ := d.Next()
+				got <- string(msg)
+			}()
+			select {
+			case msg := <-got:
+				if msg != tc.want {
+					t.Errorf("got %q, want %q", msg, tc.want)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%q not returned while the sender is idle", tc.in)
+			}
+		})
+	}
 }
