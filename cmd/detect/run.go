@@ -81,6 +81,15 @@ func runLive(c *cli.Context, e *env) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{}))
+	// Signals are ours before the rules load, which takes seconds with
+	// --reload-test: until then, the SIGHUP of logrotate or systemctl
+	// reload would kill the process, and SIGTERM would not exit 0. A
+	// SIGHUP that arrives meanwhile waits in hup.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	cfg := live.Config{
 		FromStart:  c.Bool("from-start"),
 		StateFile:  c.String("state"),
@@ -136,6 +145,7 @@ func runLive(c *cli.Context, e *env) error {
 		}
 	}
 
+	log.Info("loading rules")
 	r, err := live.New(cfg)
 	if err != nil {
 		closeSinks()
@@ -151,11 +161,6 @@ func runLive(c *cli.Context, e *env) error {
 		log.Info("http listening", "addr", "http://"+a)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	go func() {
 		for {
 			select {

@@ -564,3 +564,19 @@ func TestRunStdin(t *testing.T) {
 		t.Errorf("%d alerts on stdout, want 2:\n%s", n, stdout)
 	}
 }
+
+// TestRunSignalsWhileLoading: SIGHUP (logrotate, systemctl reload) that
+// arrives while the rules are still loading does not kill detect; it is
+// handled once detect runs. SIGTERM then stops it with exit 0.
+func TestRunSignalsWhileLoading(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "mail.log")
+	appendLines(t, log)
+	p := startRun(t, "--follow", log, "--alerts", filepath.Join(dir, "alerts.jsonl"))
+	p.logged(`msg="loading rules"`)
+	p.signal(syscall.SIGHUP)
+	p.logged(`msg="rules unchanged" why=request`) // the SIGHUP's reload, after the start
+	if code := p.stop(); code != 0 {
+		t.Errorf("exit %d after SIGTERM", code)
+	}
+}
