@@ -24,12 +24,14 @@ func runCommand(e *env) *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "production mode: follow live logs and syslog, hot-reload rules, alert",
-		Description: `Runs until stopped (SIGTERM or Ctrl-C: inputs stop, what was read is evaluated,
-correlation windows are flushed, sinks drained and the checkpoint written; exit 0).
+		Description: `Runs until stopped, reading live logs and raising alerts as lines arrive.
+SIGTERM or Ctrl-C stops it gracefully: inputs stop, what was read is evaluated,
+correlation windows are flushed, outputs drained and the checkpoint written.
 
-Inputs (any number):
+Inputs (any number of them):
    --follow PATH      a file or glob, followed across rotation (rename and create,
-                      copytruncate); starts at the end unless --from-start; - is stdin
+                      copytruncate); files present at the first start are read from
+                      their end unless --from-start; - is stdin
    --syslog ADDR      udp://HOST:PORT, tcp://HOST:PORT, or HOST:PORT for both; a
                       missing host is 127.0.0.1 (say 0.0.0.0 to listen on the network)
    --state FILE       checkpoint of the followed files: a restart resumes where the
@@ -42,28 +44,46 @@ stays. SIGHUP also reopens --alerts (for logrotate).
 
 Alerts go to stdout unless --alerts or --webhook is given (--stdout adds it back).
 With --http ADDR: /metrics (Prometheus), /healthz, /readyz, POST /-/reload.
+Progress and errors are logged to stderr.
 
 Examples:
+   # a mail server's log, resumable, alerts to a file, metrics on 127.0.0.1:9464
    detect run --follow /var/log/mail.log --state /var/lib/detect/state.json \
               --alerts /var/log/detect/alerts.jsonl --http :9464
+   # syslog from the network, your rules gated by their cases, alerts to a webhook
    detect run --syslog tcp://0.0.0.0:5514 --rules /etc/detect/rules --reload-test \
               --cases /etc/detect/tests/rule_cases --webhook https://hooks.example/alerts
-   tail -F mail.log | detect run --follow -`,
+   # every log of a directory, from the start, with your thresholds
+   detect run --follow '/var/log/exim4/*log' --from-start --data site.yaml
+   # a pipe: the run ends with its input
+   tail -F mail.log | detect run --follow -
+   # reload now and see why a set was rejected
+   curl -X POST http://127.0.0.1:9464/-/reload
+
+Exit status: 0 after a graceful stop (SIGTERM, Ctrl-C, or the end of stdin when it
+is the only input); 2 bad usage, rules that do not compile at start, an address in
+use or an unreadable checkpoint, or a failure while running (a followed file that
+cannot be read, an output that cannot be closed). A rule set rejected by a reload
+never stops the run.`,
 		Flags: append([]cli.Flag{
 			rulesFlag(),
 			&cli.StringFlag{Name: "data", Usage: "YAML/JSON `FILE` merged over the Rego rules' data.config"},
 			formatFlag,
-			yearFlag,
+			&cli.IntFlag{
+				Name:        "year",
+				Usage:       "`YEAR` of syslog timestamps that carry none (RFC 3164)",
+				DefaultText: "the clock's year (or that of the stream's newest RFC 3339 stamp); a stamp more than a day ahead is last year's",
+			},
 			&cli.StringSliceFlag{Name: "follow", Aliases: []string{"f"}, Usage: "`PATH` or glob to follow (repeatable); - for stdin"},
-			&cli.BoolFlag{Name: "from-start", Usage: "read followed files from their start on the first run (default: their end)"},
+			&cli.BoolFlag{Name: "from-start", Usage: "read the followed files present at the first start from their beginning, not their end (files that appear later, or after a checkpoint, are always read whole)"},
 			&cli.StringFlag{Name: "state", Usage: "checkpoint `FILE` of the followed files (written atomically)"},
 			&cli.StringSliceFlag{Name: "syslog", Usage: "syslog listen `ADDR` (repeatable): udp://HOST:PORT, tcp://HOST:PORT or HOST:PORT"},
 			&cli.StringFlag{Name: "alerts", Usage: "append alerts to `FILE` (JSON lines, flushed per alert, reopened on SIGHUP)"},
 			&cli.BoolFlag{Name: "stdout", Usage: "also print alerts on stdout when --alerts or --webhook is given"},
 			&cli.StringFlag{Name: "webhook", Usage: "POST each alert as JSON to `URL` (retries with backoff)"},
 			&cli.StringFlag{Name: "webhook-dead-letter", Usage: "`FILE` for alerts the webhook could not take", DefaultText: "detect-dead-letter.jsonl beside --state, else in the working directory"},
-			&cli.IntFlag{Name: "webhook-queue", Value: 1000, Usage: "alerts that may wait for the webhook; beyond, they go to the dead-letter file"},
-			&cli.IntFlag{Name: "webhook-retries", Value: 4, Usage: "retries of a failed POST (backoff from 200ms, doubling, up to 10s) before the alert is dead-lettered"},
+			&cli.IntFlag{Name: "webhook-queue", Value: 1000, Usage: "`N` alerts may wait for the webhook; beyond, they go to the dead-letter file"},
+			&cli.IntFlag{Name: "webhook-retries", Value: 4, Usage: "`N` retries of a failed POST (backoff from 200ms, doubling, up to 10s) before the alert is dead-lettered"},
 			&cli.StringFlag{Name: "http", Usage: "serve /metrics, /healthz, /readyz, POST /-/reload on `ADDR` (a missing host is 127.0.0.1)"},
 			&cli.BoolFlag{Name: "reload-test", Usage: "run the rule cases (--cases) on every load; a set that fails them is not used"},
 			&cli.StringFlag{Name: "cases", Value: "tests/rule_cases", Usage: "rule case `DIR` for --reload-test"},

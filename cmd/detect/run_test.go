@@ -580,3 +580,22 @@ func TestRunSignalsWhileLoading(t *testing.T) {
 		t.Errorf("exit %d after SIGTERM", code)
 	}
 }
+
+// TestRunHelp: `detect run --help` teaches the command: examples, exit
+// status, and where the year of RFC 3164 stamps comes from when running
+// live (the clock, not a file's modification time as in scan).
+func TestRunHelp(t *testing.T) {
+	code, stdout, _ := detect(t, "", "run", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Examples:", "Exit status: 0 after a graceful stop", "2 bad usage",
+		"--follow PATH", "--syslog ADDR", "--state FILE", "--webhook-retries N", "the clock's year"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("run --help lacks %q", want)
+		}
+	}
+	if strings.Contains(stdout, "modification time") {
+		t.Error("run --help says the year comes from a file's modification time; run takes it from the clock")
+	}
+}
