@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -364,4 +365,30 @@ func TestTreeWatcherSeesReplacedDirectories(t *testing.T) {
 	wait("replacing the root")
 	writeFile(t, filepath.Join(root, "c.yml"), "c2")
 	wait("editing the new root's file")
+}
+
+// TestWatchRootsOfDataFiles: of a data file's directory only the data
+// file matters; the checkpoint and the alert file often sit beside it,
+// and their writes must not set off reloads.
+func TestWatchRootsOfDataFiles(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "site.yaml")
+	tw := &treeWatcher{roots: RuleSource{Dirs: []string{filepath.Join(dir, "rules")}, DataFiles: []string{data}}.watchRoots()}
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{data, true},
+		{filepath.Join(dir, "state.json"), false},
+		{filepath.Join(dir, ".state.json.123"), false},
+		{filepath.Join(dir, "alerts.jsonl"), false},
+		{filepath.Join(dir, "rules", "x.yml"), true},
+		{filepath.Join(dir, "rules"), true},
+	} {
+		for _, op := range []fsnotify.Op{fsnotify.Write, fsnotify.Create, fsnotify.Rename} {
+			if got := tw.relevant(fsnotify.Event{Name: tc.name, Op: op}); got != tc.want {
+				t.Errorf("%s %s: relevant %v, want %v", op, tc.name, got, tc.want)
+			}
+		}
+	}
 }

@@ -226,15 +226,16 @@ func ErrorLines(err error) []string {
 }
 
 // watchRoots are the paths whose changes may change the set: the rule
-// directories (recursively), the directories of the data files, the case
-// directory.
+// directories (recursively), the data files (watched through their
+// directories), the case directory.
 func (src RuleSource) watchRoots() []watchRoot {
 	var out []watchRoot
 	for _, d := range src.Dirs {
 		out = append(out, watchRoot{path: filepath.Clean(d), recursive: true})
 	}
 	for _, f := range src.DataFiles {
-		out = append(out, watchRoot{path: filepath.Dir(filepath.Clean(f))})
+		f = filepath.Clean(f)
+		out = append(out, watchRoot{path: filepath.Dir(f), file: f})
 	}
 	if src.Cases != "" {
 		out = append(out, watchRoot{path: filepath.Clean(src.Cases), recursive: true})

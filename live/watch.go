@@ -13,10 +13,15 @@ import (
 )
 
 // watchRoot is a path whose changes matter: a directory tree, or a
-// directory whose direct entries matter.
+// directory whose direct entries matter, or (with file) one file of a
+// directory.
 type watchRoot struct {
 	path      string
 	recursive bool
+	// file, when set, is the only entry of path that matters: a data
+	// file's directory may hold the checkpoint or the alert file, whose
+	// every write would otherwise set off a reload.
+	file string
 }
 
 // treeWatcher turns file-system events under its roots into debounced
@@ -87,6 +92,12 @@ func (tw *treeWatcher) relevant(ev fsnotify.Event) bool {
 	}
 	name := filepath.Clean(ev.Name)
 	for _, r := range tw.roots {
+		if r.file != "" {
+			if name == r.file || name == r.path {
+				return true
+			}
+			continue
+		}
 		if name == r.path || strings.HasPrefix(name, r.path+string(filepath.Separator)) {
 			return true
 		}
