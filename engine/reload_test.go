@@ -142,3 +142,40 @@ func TestNewStateFrom(t *testing.T) {
 		t.Errorf("state from nil holds %d groups", st.Window().Len())
 	}
 }
+
+// TestNewStateFromChain: a reload that renumbers the slots (a new rule
+// sorts first) keeps a chain's state: the chained correlation's alert,
+// counted before the reload, still precedes the success counted after.
+// Changing the chained correlation starts the chain that refers to it
+// afresh too.
+func TestNewStateFromChain(t *testing.T) {
+	st := mustLoad(t, map[string]string{"chain.yml": chainRules}).NewState(window.Options{})
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, fmt.Sprintf("%s %v", a.RuleTitle, a.Group)) }
+	for _, m := range []int{0, 1, 2} {
+		st.Event(login(m, "u1", "failed"), emit)
+	}
+	prev := st
+	st = mustLoad(t, map[string]string{"0.yml": reloadShift, "chain.yml": chainRules}).NewStateFrom(prev, window.Options{})
+	st.Event(login(3, "u1", "succeeded"), emit)
+	if want := "[Failed logins then success map[auth_user:u1]]"; fmt.Sprint(got) != want {
+		t.Errorf("after the reload: %v, want %s", got, want)
+	}
+
+	got = nil
+	st = mustLoad(t, map[string]string{"chain.yml": chainRules}).NewState(window.Options{})
+	for _, m := range []int{0, 1, 2} {
+		st.Event(login(m, "u1", "failed"), emit)
+	}
+	changed := strings.Replace(chainRules, "condition: {gte: 3}", "condition: {gte: 4}", 1)
+	st = mustLoad(t, map[string]string{"chain.yml": changed}).NewStateFrom(st, window.Options{})
+	st.Event(login(3, "u1", "succeeded"), emit)
+	if len(got) != 0 {
+		t.Errorf("a changed chained correlation kept the chain's state: %v", got)
+	}
+	for id, groups := range st.Window().Groups {
+		if len(groups) != 0 && id != "11111111-2222-4333-8444-000000000024" {
+			t.Errorf("rule %s kept %d groups", id, len(groups))
+		}
+	}
+}
