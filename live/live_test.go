@@ -392,3 +392,36 @@ func TestWatchRootsOfDataFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestTreeWatcherAfterParentRename: a directory renamed with a
+// subdirectory inside it, and the old names created again: the new
+// subdirectory is watched, though a watch under its name existed (on the
+// moved one).
+func TestTreeWatcherAfterParentRename(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "rules")
+	writeFile(t, filepath.Join(root, "a", "b", "x.yml"), "x")
+	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changed := make(chan struct{}, 10)
+	go tw.run(ctx, func() { changed <- struct{}{} })
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no change seen after %s", what)
+		}
+	}
+	if err := os.Rename(filepath.Join(root, "a"), filepath.Join(root, "c")); err != nil {
+		t.Fatal(err)
+	}
+	wait("renaming a/ to c/")
+	writeFile(t, filepath.Join(root, "a", "b", "y.yml"), "y")
+	wait("creating a/b/y.yml")
+	writeFile(t, filepath.Join(root, "a", "b", "y.yml"), "y2")
+	wait("editing a/b/y.yml")
+}

@@ -35,6 +35,12 @@ type treeWatcher struct {
 	roots    []watchRoot
 	debounce time.Duration
 	log      *slog.Logger
+	// watched is the directory each watch was added for. A watch
+	// follows its directory when that is renamed, and fsnotify drops
+	// only the watch of the renamed directory itself, not those of its
+	// subdirectories: a new directory under such a name needs a watch of
+	// its own.
+	watched map[string]os.FileInfo
 }
 
 func newTreeWatcher(roots []watchRoot, debounce time.Duration, log *slog.Logger) (*treeWatcher, error) {
@@ -42,19 +48,29 @@ func newTreeWatcher(roots []watchRoot, debounce time.Duration, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	tw := &treeWatcher{w: w, roots: roots, debounce: debounce, log: log}
+	tw := &treeWatcher{w: w, roots: roots, debounce: debounce, log: log, watched: map[string]os.FileInfo{}}
 	tw.rescan()
 	return tw, nil
 }
 
-// rescan adds a watch to every directory of the roots that lacks one.
+// rescan adds a watch to every directory of the roots that lacks one, or
+// whose watch is on another directory that had its name.
 func (tw *treeWatcher) rescan() {
 	have := map[string]bool{}
 	for _, p := range tw.w.WatchList() {
 		have[p] = true
 	}
+	done := map[string]bool{}
 	add := func(dir string) {
-		if have[dir] {
+		if done[dir] {
+			return
+		}
+		done[dir] = true
+		st, err := os.Stat(dir)
+		if err != nil {
+			return // not there (yet): the parent's watch sees it come
+		}
+		if have[dir] && tw.watched[dir] != nil && os.SameFile(tw.watched[dir], st) {
 			return
 		}
 		if err := tw.w.Add(dir); err != nil {
@@ -63,7 +79,7 @@ func (tw *treeWatcher) rescan() {
 			}
 			return
 		}
-		have[dir] = true
+		tw.watched[dir] = st
 	}
 	for _, r := range tw.roots {
 		add(filepath.Dir(r.path))
