@@ -179,6 +179,8 @@ func TestChainAndAliasErrors(t *testing.T) {
 			`rules/x.yml:32:14: alias who does not say which field of rule "successful_login" to group by`},
 		{"alias to an unknown field", "  group-by: [auth_user]\n  timespan: 10m\nlevel: high", "  group-by: [who]\n  timespan: 10m\n  aliases: {who: {multiple_failed_login: auth_user, successful_login: usr}}\nlevel: high",
 			`rules/x.yml:34:71: unknown field "usr"`},
+		{"duplicate name", "name: successful_login\n", "name: failed_login\n",
+			`rules/x.yml:11:7: rule name failed_login is already used by rules/x.yml:3 ("failed login"); names must be unique`},
 		{"cycle through a chain", "  rules: [failed_login]\n", "  rules: [failed_login, 11111111-2222-4333-8444-000000000024]\n",
 			`rules/x.yml:22:25: correlation cycle: 11111111-2222-4333-8444-000000000023 refers to "11111111-2222-4333-8444-000000000024", which refers back to it`},
 	} {

@@ -271,9 +271,17 @@ func Link(rules []*Rule, declared func(ref string) bool) ErrorList {
 	byName := map[string]*Rule{}
 	for _, r := range rules {
 		byID[r.ID] = r
-		if r.Name != "" {
-			byName[r.Name] = r
+		if r.Name == "" {
+			continue
 		}
+		if first, dup := byName[r.Name]; dup {
+			// Correlations refer to rules by name: two rules of one name
+			// would make the reference pick one silently.
+			errs = append(errs, &Error{File: r.File, Line: r.nameLine, Col: r.nameCol, Err: ErrLink,
+				Msg: fmt.Sprintf("rule name %s is already used by %s:%d (%q); names must be unique, correlations refer to rules by them", r.Name, first.File, first.nameLine, first.Title)})
+			continue
+		}
+		byName[r.Name] = r
 	}
 	lookup := func(ref string) *Rule {
 		if r, ok := byID[strings.ToLower(ref)]; ok {

@@ -51,6 +51,8 @@ type Rule struct {
 	Fingerprint string
 
 	cond node
+	// nameLine and nameCol place the name, for Link's duplicate check.
+	nameLine, nameCol int
 }
 
 // Logsource is the rule's logsource block. Product is lower case.
@@ -295,6 +297,7 @@ func (p *parser) rule(root *yaml.Node) *Rule {
 			}
 		case "name":
 			r.Name = p.str(k, v)
+			r.nameLine, r.nameCol = v.Line, v.Column
 		case "status":
 			r.Status = p.str(k, v)
 			if r.Status != "" && !contains(statuses, r.Status) {

@@ -65,6 +65,8 @@ detection:
 		Line:           1,
 		Generate:       true,
 		GenerateSet:    true,
+		nameLine:       3,
+		nameCol:        7,
 	}
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("got  %+v\nwant %+v", r, want)
