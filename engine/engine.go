@@ -64,6 +64,10 @@ type Rule struct {
 	rego  *rego.Rule // Rego rules: evaluated with their Set's one query
 	corr  *sigma.Correlation
 	slot  int // index among the rules correlations refer to, or -1
+	// resultSlot is the slot of a correlation's alerts, for the
+	// correlations that count them (chains), or -1. It is not slot, which
+	// a v1 aggregation uses for its own matches.
+	resultSlot int
 	// fingerprint identifies the rule's definition (sigma.Rule.Fingerprint,
 	// or the Rego module and data), for carrying window state on reload.
 	fingerprint string
@@ -618,14 +622,19 @@ func (rs *Ruleset) linkCorrelations() {
 		fp := sha256.New()
 		io.WriteString(fp, r.fingerprint)
 		for _, t := range targets {
-			if t.slot < 0 {
-				t.slot = len(rs.slotted)
+			chained := t.corr != nil && t != r
+			slot := &t.slot
+			if chained {
+				slot = &t.resultSlot
+			}
+			if *slot < 0 {
+				*slot = len(rs.slotted)
 				rs.slotted = append(rs.slotted, t)
 			}
-			sp.Slots = append(sp.Slots, t.slot)
-			if t.corr != nil && t != r {
+			sp.Slots = append(sp.Slots, *slot)
+			if chained {
 				j := spec[t]
-				rs.specs[j].Chained, rs.specs[j].ResultSlot = true, t.slot
+				rs.specs[j].Chained, rs.specs[j].ResultSlot = true, *slot
 				io.WriteString(fp, "\x00"+rs.specs[j].Fingerprint)
 			} else {
 				io.WriteString(fp, "\x00"+t.fingerprint)
@@ -719,6 +728,7 @@ func fromRego(rr *rego.Rule, set *rego.Set) *Rule {
 		match:       match,
 		rego:        rr,
 		slot:        -1,
+		resultSlot:  -1,
 		fingerprint: rr.Fingerprint,
 	}
 }
@@ -914,6 +924,7 @@ func fromSigma(sr *sigma.Rule) *Rule {
 		match:       sr.Match,
 		corr:        sr.Correlation,
 		slot:        -1,
+		resultSlot:  -1,
 		fingerprint: sr.Fingerprint,
 	}
 }

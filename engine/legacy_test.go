@@ -142,3 +142,47 @@ func TestLegacyAggregationLintAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLegacyAggregationInAChain: a v2 correlation may count the alerts of
+// a v1 aggregation; the rule's single matches feed only its own count.
+func TestLegacyAggregationInAChain(t *testing.T) {
+	chain := legacyRule + `---
+title: auth ok
+id: 11111111-2222-4333-8444-000000000044
+name: auth_ok
+logsource: {category: email}
+detection:
+  sel: {event_type: auth, action: succeeded}
+  condition: sel
+---
+title: Brute force then success
+id: 11111111-2222-4333-8444-000000000045
+correlation:
+  type: temporal_ordered
+  rules: [brute_v1, auth_ok]
+  group-by: [src_ip]
+  timespan: 10m
+`
+	rs := mustLoad(t, map[string]string{"v1.yml": chain})
+	st := rs.NewState(window.Options{})
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, fmt.Sprintf("%s %v", a.RuleTitle, a.Group)) }
+	at := func(min int, ip, action string) *schema.Event {
+		e := login(min, "u", action)
+		e.SrcIP = ip
+		return e
+	}
+	// a: one failure, then a success: no brute force, so no chain; nor
+	// for a success without a client (the group a failure would be read
+	// into, were it taken for the v1 rule's alert).
+	// b: three failures (the v1 rule's alert, not alerting on its own
+	// now that a correlation refers to it), then a success.
+	for _, e := range []*schema.Event{at(0, "a", "failed"), at(1, "a", "succeeded"), at(1, "", "succeeded"),
+		at(2, "b", "failed"), at(3, "b", "failed"), at(4, "b", "failed"), at(5, "b", "succeeded")} {
+		st.Event(e, emit)
+	}
+	st.Flush(emit)
+	if want := "[Brute force then success map[src_ip:b]]"; fmt.Sprint(got) != want {
+		t.Errorf("alerts %v, want %s", got, want)
+	}
+}
