@@ -425,3 +425,44 @@ func TestTreeWatcherAfterParentRename(t *testing.T) {
 	writeFile(t, filepath.Join(root, "a", "b", "y.yml"), "y2")
 	wait("editing a/b/y.yml")
 }
+
+// TestTreeWatcherFollowsSwitchedSymlink: a rule tree that is a symlink
+// to a release directory is watched inside its target, and at its new
+// target once the link is switched (ln -sfn).
+func TestTreeWatcherFollowsSwitchedSymlink(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(dir, "v1", "x.yml"), "x")
+	writeFile(t, filepath.Join(dir, "v2", "x.yml"), "x")
+	if err := os.Symlink(filepath.Join(dir, "v1"), root); err != nil {
+		t.Skip("no symlinks here:", err)
+	}
+	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	changed := make(chan struct{}, 10)
+	go tw.run(ctx, func() { changed <- struct{}{} })
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no change seen after %s", what)
+		}
+	}
+	writeFile(t, filepath.Join(dir, "v1", "x.yml"), "x1")
+	wait("editing v1/x.yml through the link")
+	// ln -sfn: a new link renamed over the old one.
+	if err := os.Symlink(filepath.Join(dir, "v2"), root+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(root+".new", root); err != nil {
+		t.Fatal(err)
+	}
+	wait("switching the link to v2")
+	writeFile(t, filepath.Join(dir, "v2", "x.yml"), "x2")
+	wait("editing v2/x.yml through the link")
+}

@@ -87,10 +87,14 @@ func (tw *treeWatcher) rescan() {
 			add(r.path)
 			continue
 		}
-		filepath.WalkDir(r.path, func(p string, d fs.DirEntry, err error) error {
+		// The trailing separator makes the walk enter a root that is a
+		// symlink (a deployed release), as loading the rules does, while
+		// the names stay under the root, as the events name them.
+		filepath.WalkDir(r.path+string(filepath.Separator), func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.IsDir() {
 				return nil
 			}
+			p = filepath.Clean(p)
 			if p != r.path && strings.HasPrefix(d.Name(), ".") {
 				return fs.SkipDir
 			}
