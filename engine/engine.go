@@ -255,7 +255,11 @@ func (s *State) alerts(res window.Result, emit func(*schema.Alert)) {
 		return
 	}
 	in := rego.WindowInput{Group: res.Group, Events: res.Events, Count: res.Count, Start: res.Start, End: res.End}
-	for _, h := range s.rs.rego.EvalWindow(r.rego, in) {
+	hits := s.rs.rego.EvalWindow(r.rego, in)
+	if len(hits) > 0 {
+		s.w.Alerted(res) // --suppress counts from the rule's alert, not from every window
+	}
+	for _, h := range hits {
 		msg := h.Message
 		if msg == "" {
 			msg = fmt.Sprintf("%s: %s%d events in %v", r.Title, describeGroup(res.Group), res.Count, res.End.Sub(res.Start).Round(time.Second))

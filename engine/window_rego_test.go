@@ -155,3 +155,21 @@ func TestWindowedRegoReload(t *testing.T) {
 		t.Errorf("changed data kept the window: %v", got)
 	}
 }
+
+// TestWindowedRegoSuppress: --suppress silences a group after an alert of
+// the rule, not after every window it judged: a quiet window of a, then
+// a burst within the suppression period alerts; the next burst, within
+// the period after that alert, does not.
+func TestWindowedRegoSuppress(t *testing.T) {
+	rs := mustLoad(t, map[string]string{"rego/reject_burst.rego": rejectWindow, "data/config.yaml": "reject_burst: {min: 3}\n"})
+	st := rs.NewState(window.Options{Suppress: time.Hour})
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, a.Message) }
+	for _, m := range []int{0, 20, 21, 22, 40, 41, 42} {
+		st.Event(reject(m, "a", fmt.Sprint("r", m)), emit)
+	}
+	st.Flush(emit)
+	if want := "[a 3 2026-11-28T05:20:00Z..2026-11-28T05:22:00Z r20 r21 r22]"; fmt.Sprint(got) != want {
+		t.Errorf("alerts %v, want %s", got, want)
+	}
+}

@@ -33,7 +33,9 @@
 // window past Span: it is then counted in Stats.Late.
 //
 // Options.Suppress replaces the default quiet period: after an alert, the
-// (rule, group) raises none that ends within Suppress of the alert's end.
+// (rule, group) raises none that ends within Suppress of the alert's end
+// (for Collect specs, an alert is what the rule makes of a Result: the
+// caller reports it with Alerted).
 // In rising mode the events of that period are not counted, so the next
 // alert's window starts after it; a tumbling group whose windows closed
 // while suppressed is kept, empty, until the period is over.
@@ -194,6 +196,8 @@ type Result struct {
 	Start  time.Time
 	End    time.Time
 	Events []*schema.Event
+
+	key string // the group's key, for Alerted
 }
 
 // Entry is one counted event of a group, at the time it is counted at.
@@ -802,10 +806,24 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	for i, x := range w.First {
 		r.Events[i] = x.Event
 	}
-	if s.Opt.Suppress > 0 {
+	if s.Opt.Suppress > 0 && sp.Type != Collect {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
 	emit(r)
+}
+
+// Alerted starts the suppression period (Options.Suppress) of the group of
+// r, a Collect Result whose rule raised an alert on it: unlike a
+// correlation's, a Collect Result is a window to judge, not an alert, so
+// only the rule can say the group alerted. Call it from the emit function
+// that received r.
+func (s *State) Alerted(r Result) {
+	if s.Opt.Suppress <= 0 || r.Spec < 0 || r.Spec >= len(s.Specs) {
+		return
+	}
+	if g := s.Groups[s.Specs[r.Spec].ID][r.key]; g != nil && r.End.Add(s.Opt.Suppress).After(g.Quiet) {
+		g.Quiet = r.End.Add(s.Opt.Suppress)
+	}
 }
 
 func (s *State) result(si int, values []string, v float64, start, end time.Time) Result {
@@ -818,7 +836,7 @@ func (s *State) result(si int, values []string, v float64, start, end time.Time)
 			group[sp.GroupBy[i].Name()] = v
 		}
 	}
-	return Result{Spec: si, Group: group, Count: int(math.Round(v)), Value: v, Start: start, End: end}
+	return Result{Spec: si, Group: group, Count: int(math.Round(v)), Value: v, Start: start, End: end, key: strings.Join(values, "\x1f")}
 }
 
 // measure is the value a tumbling window's condition compares.
