@@ -99,9 +99,10 @@ type Runner struct {
 	httpLn   net.Listener
 	resume   *follow.Checkpoint
 
-	reloads chan chan reloadOutcome
-	intake  chan record
-	toEval  chan *batch
+	reloads       chan chan reloadOutcome
+	reloadStopped chan struct{} // closed when reloads are no longer taken
+	intake        chan record
+	toEval        chan *batch
 }
 
 // New loads the rules and binds the listeners, so that every mistake in
@@ -125,12 +126,13 @@ func New(cfg Config) (*Runner, error) {
 		}
 	}
 	r := &Runner{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		m:       newMetrics(),
-		reloads: make(chan chan reloadOutcome),
-		intake:  make(chan record, 8192),
-		toEval:  make(chan *batch, 2*cfg.Workers),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		m:             newMetrics(),
+		reloads:       make(chan chan reloadOutcome),
+		reloadStopped: make(chan struct{}),
+		intake:        make(chan record, 8192),
+		toEval:        make(chan *batch, 2*cfg.Workers),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

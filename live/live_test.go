@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -465,4 +466,25 @@ func TestTreeWatcherFollowsSwitchedSymlink(t *testing.T) {
 	wait("switching the link to v2")
 	writeFile(t, filepath.Join(dir, "v2", "x.yml"), "x2")
 	wait("editing v2/x.yml through the link")
+}
+
+// TestReloadAfterStop: a reload asked of a stopped runner (POST /-/reload
+// during shutdown) is refused at once instead of waiting for its context.
+func TestReloadAfterStop(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "evil.yml"), fmt.Sprintf(evilRule, "Evil sender"))
+	log := filepath.Join(dir, "mail.log")
+	writeFile(t, log, "")
+	r, err := New(Config{Follow: []string{log}, Rules: RuleSource{Dirs: []string{rules}},
+		Sinks: []sink.Sink{&collector{ch: make(chan *schema.Alert, 1)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running(t, r)()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := r.Reload(ctx); !errors.Is(err, ErrStopped) {
+		t.Errorf("Reload after stop: %v, want ErrStopped", err)
+	}
 }

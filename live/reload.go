@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -18,15 +19,22 @@ type reloadOutcome struct {
 // OK reports whether the reload succeeded (or found nothing to do).
 func (o reloadOutcome) OK() bool { return len(o.Errors) == 0 }
 
+// ErrStopped is returned by Reload once the Runner has stopped.
+var ErrStopped = errors.New("live: stopped; no reload")
+
 // Reload loads the rules again now and reports the outcome; it is what
 // SIGHUP and POST /-/reload do. The set is swapped in only if it compiles
 // (and passes its cases with RuleSource.Cases); otherwise the running set
 // stays and the errors are returned, each with its file:line:col. A Runner
-// that is not running does not reload.
+// that has not started yet reloads once it runs (or ctx ends); one that
+// has stopped returns ErrStopped at once, so a request during shutdown
+// does not hold it up.
 func (r *Runner) Reload(ctx context.Context) (reloadOutcome, error) {
 	reply := make(chan reloadOutcome, 1)
 	select {
 	case r.reloads <- reply:
+	case <-r.reloadStopped:
+		return reloadOutcome{}, ErrStopped
 	case <-ctx.Done():
 		return reloadOutcome{}, ctx.Err()
 	}
@@ -40,6 +48,7 @@ func (r *Runner) Reload(ctx context.Context) (reloadOutcome, error) {
 
 // reloadLoop serializes reloads from requests and file changes.
 func (r *Runner) reloadLoop(ctx context.Context) {
+	defer close(r.reloadStopped)
 	changed := make(chan struct{}, 1)
 	if r.cfg.WatchRules {
 		roots := r.cfg.Rules.watchRoots()
