@@ -218,3 +218,28 @@ func TestChainAliasToMember(t *testing.T) {
 		}
 	}
 }
+
+// TestChainSuppress: --suppress quiets alerts; the results of a chained
+// correlation that does not alert still feed the chain once per window.
+// Two bursts of three failures of u1, ten minutes apart, make two
+// "Multiple failed logins" results, which the outer count needs.
+func TestChainSuppress(t *testing.T) {
+	rules := strings.Replace(chainRules, `correlation:
+  type: temporal_ordered
+  rules: [multiple_failed_login, successful_login]`, `correlation:
+  type: event_count
+  rules: [multiple_failed_login]
+  condition: {gte: 2}`, 1)
+	rules = strings.Replace(rules, "  timespan: 10m\nlevel: high", "  timespan: 1h\nlevel: high", 1)
+	rs := mustLoad(t, map[string]string{"chain.yml": rules})
+	st := rs.NewState(window.Options{Suppress: time.Hour})
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, fmt.Sprintf("%s %v %d", a.RuleTitle, a.Group, a.Count)) }
+	for _, m := range []int{0, 1, 2, 20, 21, 22} {
+		st.Event(login(m, "u1", "failed"), emit)
+	}
+	st.Flush(emit)
+	if want := "[Failed logins then success map[auth_user:u1] 2]"; fmt.Sprint(got) != want {
+		t.Errorf("alerts %v, want %s", got, want)
+	}
+}

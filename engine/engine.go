@@ -672,6 +672,7 @@ func (rs *Ruleset) linkCorrelations() {
 				sp.Keys[sp.Slots[k]] = wk
 			}
 		}
+		sp.Silent = !r.Generate
 		spec[r] = len(rs.specs)
 		rs.specs = append(rs.specs, sp)
 		rs.corrRules = append(rs.corrRules, r)

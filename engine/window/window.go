@@ -35,7 +35,8 @@
 // Options.Suppress replaces the default quiet period: after an alert, the
 // (rule, group) raises none that ends within Suppress of the alert's end
 // (for Collect specs, an alert is what the rule makes of a Result: the
-// caller reports it with Alerted).
+// caller reports it with Alerted; Silent specs, which only feed chains,
+// keep the default).
 // In rising mode the events of that period are not counted, so the next
 // alert's window starts after it; a tumbling group whose windows closed
 // while suppressed is kept, empty, until the period is over.
@@ -143,6 +144,9 @@ type Spec struct {
 	// after the specs it refers to.
 	Chained    bool
 	ResultSlot int
+	// Silent specs only feed chains (the rule does not alert):
+	// Options.Suppress, which quiets alerts, does not throttle them.
+	Silent bool
 }
 
 // Key is where a spec reads one group member in the events of one slot:
@@ -526,7 +530,7 @@ func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
 		r.Events = append(r.Events, g.Entries[i].Event)
 	}
 	g.Quiet = r.Start.Add(sp.Span)
-	if s.Opt.Suppress > 0 {
+	if s.Opt.Suppress > 0 && !sp.Silent {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
 	quiet := 0
@@ -806,7 +810,7 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	for i, x := range w.First {
 		r.Events[i] = x.Event
 	}
-	if s.Opt.Suppress > 0 && sp.Type != Collect {
+	if s.Opt.Suppress > 0 && sp.Type != Collect && !sp.Silent {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
 	emit(r)
