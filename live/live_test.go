@@ -332,20 +332,20 @@ func TestCheckpointWaitsForWebhook(t *testing.T) {
 	waitFor(t, "the checkpoint past the line", func() bool { return offset() == int64(len(line)) })
 }
 
-// TestTreeWatcherSeesReplacedDirectories: a rule tree whose subdirectory
-// is removed and created again (as git checkout does) is still watched.
-func TestTreeWatcherSeesReplacedDirectories(t *testing.T) {
-	root := filepath.Join(t.TempDir(), "rules")
-	writeFile(t, filepath.Join(root, "sub", "a.yml"), "a")
+// watchTree runs a tree watcher on root for the test; the function it
+// returns waits for the watcher to report a change after what the test
+// did.
+func watchTree(t *testing.T, root string) func(what string) {
+	t.Helper()
 	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	changed := make(chan struct{}, 10)
 	go tw.run(ctx, func() { changed <- struct{}{} })
-	wait := func(what string) {
+	return func(what string) {
 		t.Helper()
 		select {
 		case <-changed:
@@ -353,6 +353,14 @@ func TestTreeWatcherSeesReplacedDirectories(t *testing.T) {
 			t.Fatalf("no change seen after %s", what)
 		}
 	}
+}
+
+// TestTreeWatcherSeesReplacedDirectories: a rule tree whose subdirectory
+// is removed and created again (as git checkout does) is still watched.
+func TestTreeWatcherSeesReplacedDirectories(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "rules")
+	writeFile(t, filepath.Join(root, "sub", "a.yml"), "a")
+	wait := watchTree(t, root)
 	os.RemoveAll(filepath.Join(root, "sub"))
 	wait("removing sub/")
 	writeFile(t, filepath.Join(root, "sub", "deeper", "b.yml"), "b")
@@ -401,22 +409,7 @@ func TestWatchRootsOfDataFiles(t *testing.T) {
 func TestTreeWatcherAfterParentRename(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "rules")
 	writeFile(t, filepath.Join(root, "a", "b", "x.yml"), "x")
-	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	changed := make(chan struct{}, 10)
-	go tw.run(ctx, func() { changed <- struct{}{} })
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-changed:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no change seen after %s", what)
-		}
-	}
+	wait := watchTree(t, root)
 	if err := os.Rename(filepath.Join(root, "a"), filepath.Join(root, "c")); err != nil {
 		t.Fatal(err)
 	}
@@ -438,22 +431,7 @@ func TestTreeWatcherFollowsSwitchedSymlink(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "v1"), root); err != nil {
 		t.Skip("no symlinks here:", err)
 	}
-	tw, err := newTreeWatcher([]watchRoot{{path: root, recursive: true}}, 20*time.Millisecond, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	changed := make(chan struct{}, 10)
-	go tw.run(ctx, func() { changed <- struct{}{} })
-	wait := func(what string) {
-		t.Helper()
-		select {
-		case <-changed:
-		case <-time.After(10 * time.Second):
-			t.Fatalf("no change seen after %s", what)
-		}
-	}
+	wait := watchTree(t, root)
 	writeFile(t, filepath.Join(dir, "v1", "x.yml"), "x1")
 	wait("editing v1/x.yml through the link")
 	// ln -sfn: a new link renamed over the old one.
