@@ -242,3 +242,49 @@ func TestExpiryEveryType(t *testing.T) {
 		}
 	}
 }
+
+// TestSpanBoundaryEveryType: windows are inclusive at both ends. Client a
+// has events at 0, 30 and exactly 60 (Span after the first: one window);
+// client b, interleaved, at 1, 31 and 62 (61s after its first: two
+// windows). Sizes 10, 10, 40; recipients x, y, z; rules 0, 1, 2.
+func TestSpanBoundaryEveryType(t *testing.T) {
+	ip := []schema.Field{field("src_ip")}
+	rcpt, size := field("recipient"), field("size")
+	for _, tc := range []struct {
+		name string
+		spec Spec
+		want string
+	}{
+		{"event_count", Spec{Type: EventCount, Cond: Cond{Gte: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		{"value_count", Spec{Type: ValueCount, Field: rcpt, Cond: Cond{Gte: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		{"value_sum", Spec{Type: ValueSum, Field: size, Cond: Cond{Gte: f(60)}}, "[map[src_ip:a] 60 0s..1m0s]"},
+		{"temporal", Spec{Type: Temporal, Slots: []int{0, 1, 2}, Cond: Cond{Gte: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		{"temporal_ordered", Spec{Type: TemporalOrdered, Slots: []int{0, 1, 2}, Cond: Cond{Gte: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		{"event_count eq", Spec{Type: EventCount, Cond: Cond{Eq: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		{"value_count eq", Spec{Type: ValueCount, Field: rcpt, Cond: Cond{Eq: f(3)}}, "[map[src_ip:a] 3 0s..1m0s]"},
+		// a: (10+10+40)/3 = 20; b: 10 in [1,61], then 40 in [62,122].
+		{"value_avg", Spec{Type: ValueAvg, Field: size, Cond: Cond{Gte: f(20)}}, "[map[src_ip:a] 20 0s..1m0s][map[src_ip:b] 40 1m2s..1m2s]"},
+		{"collect", Spec{Type: Collect}, "[map[src_ip:a] 3 0s..1m0s][map[src_ip:b] 2 1s..31s][map[src_ip:b] 1 1m2s..1m2s]"},
+	} {
+		sp := tc.spec
+		sp.ID, sp.GroupBy, sp.Span = "r", ip, time.Minute
+		slot := func(int) int { return 0 }
+		if sp.Slots == nil {
+			sp.Slots = []int{0}
+		} else {
+			slot = func(i int) int { return sp.Slots[i] }
+		}
+		var steps []step
+		for i, x := range []struct {
+			sec int
+			ip  string
+		}{{0, "a"}, {1, "b"}, {30, "a"}, {31, "b"}, {60, "a"}, {62, "b"}} {
+			e := &schema.Event{Time: t0.Add(time.Duration(x.sec) * time.Second), SrcIP: x.ip,
+				Recipient: []string{"x", "y", "z"}[i/2], Size: []int64{10, 10, 40}[i/2]}
+			steps = append(steps, step{e, []int{slot(i / 2)}})
+		}
+		if got := summary(run(New([]Spec{sp}, Options{}), steps)); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+	}
+}
