@@ -116,6 +116,19 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	return nil
 }
 
+// CheckCheckpointPath reports whether WriteCheckpoint can write at path:
+// its directory must take a temporary file. A caller checks it at start,
+// so that a checkpoint that could never be written is a configuration
+// error, not a log line every second while nothing is saved.
+func CheckCheckpointPath(path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
+}
+
 // headSum is the Head of a position.
 func headSum(head []byte) string {
 	s := sha256.Sum256(head)

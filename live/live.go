@@ -150,6 +150,9 @@ func New(cfg Config) (*Runner, error) {
 			if r.resume, err = follow.ReadCheckpoint(cfg.StateFile); err != nil {
 				return nil, err
 			}
+			if err := follow.CheckCheckpointPath(cfg.StateFile); err != nil {
+				return nil, err
+			}
 		}
 		fo := cfg.FollowOptions
 		fo.Paths, fo.FromStart, fo.Resume, fo.Logger = cfg.Follow, cfg.FromStart, r.resume, r.log

@@ -466,3 +466,26 @@ func TestReloadAfterStop(t *testing.T) {
 		t.Errorf("Reload after stop: %v, want ErrStopped", err)
 	}
 }
+
+// TestNewRefusesUnwritableState: a checkpoint that could never be written
+// (its directory is missing) is an error at start; a restart would
+// otherwise lose its place with nothing but a log line to say so.
+func TestNewRefusesUnwritableState(t *testing.T) {
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rules")
+	writeFile(t, filepath.Join(rules, "evil.yml"), fmt.Sprintf(evilRule, "Evil sender"))
+	log := filepath.Join(dir, "mail.log")
+	writeFile(t, log, "")
+	_, err := New(Config{Follow: []string{log}, StateFile: filepath.Join(dir, "no-such-dir", "state.json"),
+		Rules: RuleSource{Dirs: []string{rules}}})
+	if err == nil || !strings.Contains(err.Error(), "no-such-dir") {
+		t.Errorf("New with a state file in a missing directory: %v", err)
+	}
+	state := filepath.Join(dir, "state.json")
+	if _, err := New(Config{Follow: []string{log}, StateFile: state, Rules: RuleSource{Dirs: []string{rules}}}); err != nil {
+		t.Errorf("New with a writable state file: %v", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("the check left files behind: %v", ents)
+	}
+}
