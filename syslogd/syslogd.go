@@ -255,15 +255,26 @@ func (cs *connSet) drain(deadline time.Time) {
 	}
 }
 
+// acceptBackoff bounds the pause after a failed accept.
+const acceptBackoff = time.Second
+
 func (s *Server) accept(l net.Listener, conns *connSet, wg *sync.WaitGroup, deliver func(Message)) {
+	var pause time.Duration
 	for {
 		c, err := l.Accept()
-		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				s.log.Warn("syslog: accept", "err", err)
-			}
+		if errors.Is(err, net.ErrClosed) {
 			return
 		}
+		if err != nil {
+			// Out of file descriptors (EMFILE), or the like: it passes
+			// once connections close, so the listener waits and tries
+			// again rather than stop taking connections for good.
+			pause = min(max(2*pause, 5*time.Millisecond), acceptBackoff)
+			s.log.Warn("syslog: accept failed; retrying", "err", err, "in", pause)
+			time.Sleep(pause)
+			continue
+		}
+		pause = 0
 		if s.Stats.Conns.Load() >= int64(s.opt.MaxConns) || !conns.add(c) {
 			s.Stats.Refused.Add(1)
 			c.Close()

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -242,5 +244,54 @@ func TestMaxConns(t *testing.T) {
 	}
 	if sv.s.Stats.Refused.Load() != 1 {
 		t.Errorf("Refused %d", sv.s.Stats.Refused.Load())
+	}
+}
+
+// failingListener fails its first Accept calls the way a process out of
+// file descriptors does.
+type failingListener struct {
+	net.Listener
+	fails atomic.Int32
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept", syscall.EMFILE)}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptSurvivesErrors: a failed accept (EMFILE while the process is
+// out of descriptors) does not stop the listener for good; connections
+// made afterwards are served.
+func TestAcceptSurvivesErrors(t *testing.T) {
+	s, err := Listen([]Addr{{"tcp", "127.0.0.1:0"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := &failingListener{Listener: s.tcp[0]}
+	fl.fails.Store(3)
+	s.tcp[0] = fl
+	msgs := make(chan Message, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.Serve(ctx, func(m Message) { msgs <- m }, func(Message) bool { return false })
+	}()
+	defer func() { cancel(); <-done }()
+	c, err := net.Dial("tcp", fl.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "<13>Nov 28 10:00:01 mx x[1]: after the errors\n")
+	select {
+	case m := <-msgs:
+		if !strings.HasSuffix(m.Text, "after the errors") {
+			t.Errorf("got %q", m.Text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the listener stopped accepting after a failed accept")
 	}
 }
