@@ -47,10 +47,12 @@
 // event expires and is deleted, so memory is bounded by the groups active
 // within Span+Lateness; MaxGroups caps the groups of one rule (new groups
 // beyond it are dropped and counted in Stats.Overflow). A rising group
-// keeps the events of its last Span+Lateness, fewer than the threshold per
-// Span for event_count (value_sum: as many as come, without a cap), at most
-// two per value or rule and Span for value_count and temporal, and
-// maxOrdered for temporal_ordered. A tumbling window keeps counters, its
+// keeps what its last Span+Lateness counted: for event_count (fewer than
+// the threshold per Span) and value_sum (as many as come) a Point of 16
+// bytes each, with a running sum, and the events of the first and latest
+// few for the alert; for value_count and temporal the events of at most
+// two occurrences per value or rule and Span; for temporal_ordered at most
+// maxOrdered events. A tumbling window keeps counters, its
 // first events, and for value_count the distinct values up to the point
 // where its condition can no longer hold.
 //
@@ -221,8 +223,13 @@ type Group struct {
 	// Rising mode: the counted events a window holding a future event may
 	// still reach (those from Span before the watermark minus Lateness
 	// on), by time; for value_count and temporal only the occurrences of
-	// a value or rule that such a window needs.
+	// a value or rule that such a window needs. event_count and value_sum
+	// keep them as Points[Head:] instead, without their events, and the
+	// events of the first and latest few in Kept (see Point).
 	Entries []Entry
+	Points  []Point
+	Head    int
+	Kept    []Entry
 	// Tumbling mode: the open windows, by start. A window stays open
 	// until the watermark minus Lateness passes its end, so late events
 	// still reach it.
@@ -493,28 +500,27 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 	}
 	if sp.rising() {
 		ent.Event = e
-		s.addRising(si, g, ent, emit)
+		if sp.sliding() {
+			s.addSliding(si, g, ent, emit)
+		} else {
+			s.addRising(si, g, ent, emit)
+		}
 		return
 	}
 	s.addTumbling(sp, g, ent, e)
 }
 
 // addRising counts ent in g's sliding windows and alerts on the first
-// window holding it whose measure satisfies the condition.
+// window holding it whose measure satisfies the condition (value_count,
+// temporal, temporal_ordered; the others go to addSliding).
 func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
 	sp := &s.Specs[si]
-	if !g.Quiet.IsZero() && !ent.Time.After(g.Quiet) {
-		return // in the window that alerted, or suppressed after it
-	}
-	// Every window holding this event or a later one starts at or after
-	// horizon-Span (a chained Result may be older than the lateness: it
-	// is decided when its own window closes).
-	horizon := s.Watermark.Add(-s.Opt.Lateness)
-	if ent.Time.Before(horizon) {
-		horizon = ent.Time
+	reach, ok := s.reach(sp, g, ent.Time)
+	if !ok {
+		return
 	}
 	old := 0
-	for old < len(g.Entries) && g.Entries[old].Time.Before(horizon.Add(-sp.Span)) {
+	for old < len(g.Entries) && g.Entries[old].Time.Before(reach) {
 		old++
 	}
 	g.Entries = slices.Delete(g.Entries, 0, old)
@@ -529,16 +535,38 @@ func (s *State) addRising(si int, g *Group, ent Entry, emit func(Result)) {
 	for i := lo; i < hi && len(r.Events) < s.Opt.MaxEvents; i++ {
 		r.Events = append(r.Events, g.Entries[i].Event)
 	}
-	g.Quiet = r.Start.Add(sp.Span)
-	if s.Opt.Suppress > 0 && !sp.Silent {
-		g.Quiet = r.End.Add(s.Opt.Suppress)
-	}
+	g.Quiet = s.quietAfter(sp, r)
 	quiet := 0
 	for quiet < len(g.Entries) && !g.Entries[quiet].Time.After(g.Quiet) {
 		quiet++
 	}
 	g.Entries = slices.Delete(g.Entries, 0, quiet)
 	emit(r)
+}
+
+// reach is where the windows that can hold an event of g at t, or a later
+// one, start: Span before the watermark minus Lateness, or before t for
+// an older chained Result (decided when its own window closed). ok is
+// false when t falls in g's quiet period: in the window that alerted, or
+// suppressed after it.
+func (s *State) reach(sp *Spec, g *Group, t time.Time) (reach time.Time, ok bool) {
+	if !g.Quiet.IsZero() && !t.After(g.Quiet) {
+		return time.Time{}, false
+	}
+	horizon := s.Watermark.Add(-s.Opt.Lateness)
+	if t.Before(horizon) {
+		horizon = t
+	}
+	return horizon.Add(-sp.Span), true
+}
+
+// quietAfter is the end of a rising group's quiet period after alert r:
+// the window that alerted, or Options.Suppress after it.
+func (s *State) quietAfter(sp *Spec, r Result) time.Time {
+	if s.Opt.Suppress > 0 && !sp.Silent {
+		return r.End.Add(s.Opt.Suppress)
+	}
+	return r.Start.Add(sp.Span)
 }
 
 // insertRising puts ent into g.Entries by time (after equal times, so
@@ -640,12 +668,10 @@ func (s *State) firstAlert(sp *Spec, es []Entry, t time.Time) (lo, hi int, v flo
 	}
 }
 
-// tally keeps the measure of a run of entries as entries join and leave
-// it, for firstAlert (one per State, reused).
+// tally keeps the distinct values or rules of a run of entries as entries
+// join and leave it, for firstAlert (one per State, reused).
 type tally struct {
 	sp   *Spec
-	n    int
-	sum  float64
 	keys map[tallyKey]int // value_count, temporal: occurrences per value or rule
 }
 
@@ -655,7 +681,7 @@ type tallyKey struct {
 }
 
 func (tl *tally) reset(sp *Spec) {
-	tl.sp, tl.n, tl.sum = sp, 0, 0
+	tl.sp = sp
 	if len(tl.keys) > 512 || tl.keys == nil {
 		// clear would cost what the largest window ever tallied did,
 		// on every event after it.
@@ -672,16 +698,12 @@ func (tl *tally) key(e Entry) tallyKey {
 }
 
 func (tl *tally) add(e Entry) {
-	tl.n++
-	tl.sum += e.Num
 	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
 		tl.keys[tl.key(e)]++
 	}
 }
 
 func (tl *tally) remove(e Entry) {
-	tl.n--
-	tl.sum -= e.Num
 	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
 		k := tl.key(e)
 		if tl.keys[k]--; tl.keys[k] == 0 {
@@ -690,17 +712,13 @@ func (tl *tally) remove(e Entry) {
 	}
 }
 
-// value is the measure of es, the entries tallied.
+// value is the measure of es, the entries tallied (value_count, temporal,
+// temporal_ordered; event_count and value_sum slide on Points).
 func (tl *tally) value(es []Entry) float64 {
-	switch tl.sp.Type {
-	case ValueCount, Temporal:
-		return float64(len(tl.keys))
-	case ValueSum:
-		return tl.sum
-	case TemporalOrdered:
+	if tl.sp.Type == TemporalOrdered {
 		return float64(ordered(tl.sp, es))
 	}
-	return float64(tl.n)
+	return float64(len(tl.keys))
 }
 
 // addTumbling counts ent, of event e, in the open window of g its time
