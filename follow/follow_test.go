@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -486,4 +487,174 @@ func TestCopyTruncatedLongFileRegrownBeforeRead(t *testing.T) {
 	check(t, got[:2], append(want("a.log", 2, "x2"), want("b.log", 41, "last before rotation")...))
 	check(t, got[2:], want("b.log", 1, fresh...))
 	r.quiet(50 * time.Millisecond)
+}
+
+// TestExactlyOnceUnderRotationAndRestarts drives a seeded mix of appends
+// (whole lines and lines written in two pieces), rotations by rename and
+// by copytruncate, new files under the glob, and restarts from the
+// checkpoint with rotations while stopped; every line written must be
+// handed out exactly once, whole. The processed positions are the
+// checkpoint of a stop, as in detect run.
+func TestExactlyOnceUnderRotationAndRestarts(t *testing.T) {
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) { exactlyOnceScenario(t, seed) })
+	}
+}
+
+func exactlyOnceScenario(t *testing.T, seed uint64) {
+	dir := t.TempDir()
+	pattern := filepath.Join(dir, "*.log")
+	rng := rand.New(rand.NewPCG(seed, 7))
+	files := []string{filepath.Join(dir, "a.log"), filepath.Join(dir, "b.log")}
+	for _, f := range files {
+		appendFile(t, f)
+	}
+	var (
+		mu      sync.Mutex
+		seen    = map[string]int{}
+		written []string
+		pos     Positions
+		cp      *Checkpoint
+		rotated int
+	)
+	// follow runs a follower until stop is called; every record it hands
+	// out is processed (counted and applied to the positions) at once.
+	follow := func() (stop func()) {
+		fl, err := New(Options{Paths: []string{pattern}, Resume: cp, FromStart: true,
+			Poll: 5 * time.Millisecond, DrainQuiet: 30 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- fl.Run(ctx, func(rec Record) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if ctx.Err() != nil {
+					return ctx.Err() // stopping: this record is not processed
+				}
+				pos.Apply(rec)
+				if rec.Kind == KindLine {
+					seen[rec.Text]++
+				}
+				return nil
+			})
+		}()
+		return func() {
+			cancel()
+			if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("Run: %v", err)
+			}
+			mu.Lock()
+			cp = pos.Checkpoint([]string{pattern})
+			mu.Unlock()
+		}
+	}
+	rotate := func(f string, copyTruncate bool) {
+		rotated++
+		to := fmt.Sprintf("%s.%d", f, rotated)
+		if copyTruncate {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(to, data, 0o644)
+			os.Truncate(f, 0)
+			return
+		}
+		os.Rename(f, to)
+		appendFile(t, f)
+	}
+	// settled reports whether the processed positions know the file now
+	// at f: a line of its current content was processed. Only then is it
+	// rotated (while stopped or not): a checkpoint takes one rotation it
+	// did not see, not two, since the file in between is known to none;
+	// and of a file at position 0 nothing tells the copy logrotate left
+	// from an unrelated file.
+	settled := func(f string) bool {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return false
+		}
+		st, err := os.Stat(f)
+		if err != nil {
+			return false
+		}
+		id, _ := fileID(st)
+		mu.Lock()
+		p, ok := pos.m[id]
+		mu.Unlock()
+		return ok && p.Offset > 0 && int(p.Offset) <= len(data) && p.HeadLen <= len(data) &&
+			headSum(data[:p.HeadLen]) == p.Head
+	}
+	n := 0
+	line := func() string {
+		n++
+		s := fmt.Sprintf("line %d %s", n, strings.Repeat("x", rng.IntN(200)))
+		written = append(written, s)
+		return s
+	}
+	waitAll := func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			mu.Lock()
+			got := len(seen)
+			mu.Unlock()
+			if got >= len(written) || time.Now().After(deadline) {
+				return
+			}
+			time.Sleep(time.Millisecond) // polling the consumer's count
+		}
+	}
+	rotations := map[bool]int{} // by whether the follower was stopped
+	stop := follow()
+	stopped := false
+	for step := 0; step < 300; step++ {
+		f := files[rng.IntN(len(files))]
+		switch op := rng.IntN(22); {
+		case op >= 20 && !stopped:
+			waitAll() // the follower catches up, as it does between bursts
+		case op < 12:
+			appendFile(t, f, line())
+		case op < 14: // a line in two writes: the follower may see half
+			s := line()
+			h, _ := os.OpenFile(f, os.O_APPEND|os.O_WRONLY, 0)
+			h.WriteString(s[:len(s)/2])
+			h.WriteString(s[len(s)/2:] + "\n")
+			h.Close()
+		case op < 16 && settled(f):
+			rotate(f, op == 15)
+			rotations[stopped]++
+		case op == 16 && len(files) < 5:
+			nf := filepath.Join(dir, fmt.Sprintf("n%d.log", len(files)))
+			files = append(files, nf)
+			appendFile(t, nf, line())
+		case op >= 17 && op < 20:
+			if stopped {
+				stop = follow()
+			} else {
+				stop()
+			}
+			stopped = !stopped
+		}
+	}
+	if stopped {
+		stop = follow()
+	}
+	waitAll()
+	stop()
+	t.Logf("%d lines, %d rotations while following, %d while stopped", len(written), rotations[false], rotations[true])
+	if rotations[false] == 0 || rotations[true] == 0 {
+		t.Errorf("rotations: %d while following, %d while stopped; the scenario tests too little", rotations[false], rotations[true])
+	}
+	var bad []string
+	for _, s := range written {
+		if seen[s] != 1 {
+			bad = append(bad, fmt.Sprintf("%q x%d", s[:min(len(s), 12)], seen[s]))
+		}
+	}
+	if len(bad) > 0 || len(seen) != len(written) {
+		t.Errorf("%d lines written, %d distinct read; not exactly once: %v", len(written), len(seen), bad)
+	}
 }
