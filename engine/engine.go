@@ -71,6 +71,7 @@ type Rule struct {
 	// fingerprint identifies the rule's definition (sigma.Rule.Fingerprint,
 	// or the Rego module and data), for carrying window state on reload.
 	fingerprint string
+	name        string // a Sigma rule's v2 name, by which others refer to it
 }
 
 // Correlation returns the rule's correlation block, or nil for a rule that
@@ -254,7 +255,10 @@ func (s *State) alerts(res window.Result, emit func(*schema.Alert)) {
 		emit(s.alert(r, res))
 		return
 	}
-	in := rego.WindowInput{Group: res.Group, Events: res.Events, Count: res.Count, Start: res.Start, End: res.End}
+	in := rego.WindowInput{Group: res.Group, Events: res.Events, Count: res.Count, Start: res.Start, End: res.End, Sum: res.Sum}
+	for _, p := range res.History {
+		in.History = append(in.History, rego.PastWindow{Start: p.Start, End: p.End, Count: p.Count, Sum: p.Sum})
+	}
 	hits := s.rs.rego.EvalWindow(r.rego, in)
 	if len(hits) > 0 {
 		s.w.Alerted(res) // --suppress counts from the rule's alert, not from every window
@@ -548,7 +552,7 @@ func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 		kept = append(kept, r)
 	}
 	rs.rules = kept
-	rs.linkCorrelations()
+	errs = append(errs, rs.linkCorrelations(func(ref string) bool { return declared[ref] || declared[strings.ToLower(ref)] })...)
 	if len(errs) > 0 {
 		sortByPosition(errs)
 		return rs, &LoadError{Errors: errs}
@@ -601,8 +605,11 @@ func (rs *Ruleset) loadRego(opts Options, sources []Source) []error {
 // resolved into window specs, giving each referenced rule a slot, and the
 // windowed Rego rules into Collect specs. A chained correlation's spec
 // comes before the specs of the correlations that refer to it, as the
-// window package needs.
-func (rs *Ruleset) linkCorrelations() {
+// window package needs. It returns the errors of windowed Rego rules fed
+// by rules (custom.window.rules) that name no Sigma detection; declared
+// accepts the references to rules that exist but did not compile (they
+// are reported where they are). sigma.Link reports the correlations'.
+func (rs *Ruleset) linkCorrelations(declared func(ref string) bool) []error {
 	spec := map[*Rule]int{} // a correlation's spec index, -1 for none
 	var link func(r *Rule) int
 	link = func(r *Rule) int {
@@ -678,17 +685,80 @@ func (rs *Ruleset) linkCorrelations() {
 		rs.corrRules = append(rs.corrRules, r)
 		return spec[r]
 	}
+	var errs []error
 	for _, r := range rs.rules {
 		if r.rego != nil && r.rego.Window != nil {
-			r.slot = len(rs.slotted)
-			rs.slotted = append(rs.slotted, r)
-			rs.specs = append(rs.specs, window.Spec{ID: r.ID, Type: window.Collect, Slots: []int{r.slot},
-				GroupBy: r.rego.Window.GroupBy, Span: r.rego.Window.Span, Fingerprint: r.fingerprint})
+			w := r.rego.Window
+			// The module source holds custom.window already; its sum and
+			// history are named in the fingerprint all the same, since a
+			// window kept across a reload must have been cut and added up
+			// as the new rule says, as must the rules that feed it.
+			fp := fmt.Sprintf("%s\x00sum=%v:%s\x00history=%d", r.fingerprint, w.Sums, w.Sum.Name(), w.History)
+			sp := window.Spec{ID: r.ID, Type: window.Collect, GroupBy: w.GroupBy, Span: w.Span,
+				Field: w.Sum, Sums: w.Sums, History: w.History}
+			if !w.Events {
+				sp.Keep = window.DefaultMaxEvents // only the alert lists events
+			}
+			if len(w.Rules) == 0 {
+				r.slot = len(rs.slotted)
+				rs.slotted = append(rs.slotted, r)
+				sp.Slots = []int{r.slot}
+			}
+			for _, ref := range w.Rules {
+				t, problem := rs.sigmaDetection(ref)
+				if t == nil {
+					if problem != "" || !declared(ref) {
+						if problem == "" {
+							problem = "no rule has this id or name"
+						}
+						errs = append(errs, &rego.Error{File: r.File, Line: w.Line, Col: w.Col,
+							Msg: fmt.Sprintf("custom.window.rules: %q: %s", ref, problem)})
+					}
+					sp.Slots = nil
+					break
+				}
+				if t.slot < 0 {
+					t.slot = len(rs.slotted)
+					rs.slotted = append(rs.slotted, t)
+				}
+				sp.Slots = append(sp.Slots, t.slot)
+				fp += "\x00" + t.fingerprint
+			}
+			if sp.Slots == nil {
+				continue // not evaluated
+			}
+			sp.Fingerprint = fp
+			rs.specs = append(rs.specs, sp)
 			rs.corrRules = append(rs.corrRules, r)
 			continue
 		}
 		link(r)
 	}
+	return errs
+}
+
+// sigmaDetection finds the Sigma rule that matches single events (not a
+// correlation) with id or name ref, as correlations refer to rules; the
+// problem says why a rule of that id or name cannot feed a window.
+func (rs *Ruleset) sigmaDetection(ref string) (t *Rule, problem string) {
+	t = rs.byID[strings.ToLower(ref)]
+	if t == nil {
+		for _, r := range rs.rules {
+			if r.name != "" && r.name == ref {
+				t = r
+				break
+			}
+		}
+	}
+	switch {
+	case t == nil:
+		return nil, ""
+	case t.Engine != EngineSigma:
+		return nil, "a Rego rule; only Sigma detections feed windows"
+	case t.corr != nil:
+		return nil, "a correlation; only Sigma detections (single events) feed windows"
+	}
+	return t, ""
 }
 
 // windowCond is a correlation condition as window bounds.
@@ -931,6 +1001,7 @@ func fromSigma(sr *sigma.Rule) *Rule {
 		slot:        -1,
 		resultSlot:  -1,
 		fingerprint: sr.Fingerprint,
+		name:        sr.Name,
 	}
 }
 

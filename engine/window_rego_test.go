@@ -173,3 +173,145 @@ func TestWindowedRegoSuppress(t *testing.T) {
 		t.Errorf("alerts %v, want %s", got, want)
 	}
 }
+
+// volumeJump alerts when a client's window adds up to more than twice the
+// largest of its previous windows, once it has two.
+const volumeJump = `# METADATA
+# title: Volume jump
+# custom:
+#   id: 11111111-2222-4333-8444-0000000000b3
+#   level: medium
+#   requires: [reject, src_ip]
+#   window: {group_by: [src_ip], span: 10m, history: 3, sum: size}
+package detect.rules.volume_jump
+
+alert contains sprintf("%s %d of %d events, %d kept; before: %v", [input.group.src_ip, input.sum, input.count, count(input.events), [p.sum | some p in input.history]]) if {
+	count(input.history) >= 2
+	input.sum > 2 * max([p.sum | some p in input.history])
+}
+`
+
+// sizedReject is a reject of client ip at t0+min minutes of size bytes
+// (and as many recipients, so a rule that adds up either sees the same).
+func sizedReject(min int, ip string, size int64) *schema.Event {
+	e := reject(min, ip, "r")
+	e.Size, e.RecipientCount = size, int(size)
+	return e
+}
+
+// TestWindowedRegoSumAndHistory: input.sum adds up every event of a
+// window (not only the 100 in input.events) and input.history holds the
+// client's previous windows, newest first, across a reload of the same
+// rule; a reload that changes history (a new definition) starts without
+// it. Client a: windows at 0 (100), 20 (60 + 40), then at 40 150 events
+// of 2 bytes: 300 > 2*100.
+func TestWindowedRegoSumAndHistory(t *testing.T) {
+	files := map[string]string{"rego/volume_jump.rego": volumeJump}
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, a.Message) }
+	before := []*schema.Event{sizedReject(0, "a", 100), sizedReject(20, "a", 60), sizedReject(21, "a", 40), sizedReject(22, "b", 5000)}
+	var burst []*schema.Event
+	for i := range 150 {
+		e := sizedReject(40, "a", 2)
+		e.Time = e.Time.Add(time.Duration(i) * time.Second)
+		burst = append(burst, e)
+	}
+	for _, tc := range []struct {
+		name   string
+		reload string // the rule after the reload
+		want   string
+	}{
+		{"unchanged", volumeJump, "[a 300 of 150 events, 100 kept; before: [100, 100]]"},
+		{"history changed", strings.Replace(volumeJump, "history: 3", "history: 4", 1), "[]"},
+		{"sum changed", strings.Replace(volumeJump, "sum: size", "sum: recipient_count", 1), "[]"},
+	} {
+		got = nil
+		st := mustLoad(t, files).NewState(window.Options{})
+		for _, e := range before {
+			st.Event(e, emit)
+		}
+		st = mustLoad(t, map[string]string{"rego/volume_jump.rego": tc.reload}).NewStateFrom(st, window.Options{})
+		for _, e := range burst {
+			st.Event(e, emit)
+		}
+		st.Flush(emit)
+		if fmt.Sprint(got) != tc.want {
+			t.Errorf("%s: alerts %v, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+// bigReject feeds fedJump: rejects of 50 bytes or more. It does not alert
+// on its own.
+const bigReject = `title: big reject
+id: 11111111-2222-4333-8444-0000000000b4
+name: big_reject
+logsource: {category: email}
+detection:
+  sel: {event_type: reject, size|gte: 50}
+  condition: sel
+generate: false
+`
+
+// TestWindowedRegoFedByRules: custom.window.rules feeds the windows with
+// the matches of a Sigma detection (rejects of 50 bytes or more) instead
+// of custom.requires: small rejects count neither in input.count nor in
+// input.sum, and the detection does not alert by itself. A changed
+// detection is a new definition of the window across a reload.
+func TestWindowedRegoFedByRules(t *testing.T) {
+	fed := strings.Replace(volumeJump, "#   requires: [reject, src_ip]\n", "", 1)
+	fed = strings.Replace(fed, "sum: size}", "sum: size, rules: [big_reject]}", 1)
+	files := map[string]string{"rego/volume_jump.rego": fed, "sigma/big_reject.yml": bigReject}
+	var got []string
+	emit := func(a *schema.Alert) { got = append(got, a.Message) }
+	events := []*schema.Event{
+		sizedReject(0, "a", 100), sizedReject(1, "a", 10), sizedReject(20, "a", 100), sizedReject(21, "a", 49),
+		sizedReject(40, "a", 120), sizedReject(41, "a", 90), sizedReject(42, "a", 20),
+	}
+	st := mustLoad(t, files).NewState(window.Options{})
+	for _, e := range events[:4] {
+		st.Event(e, emit)
+	}
+	st = mustLoad(t, files).NewStateFrom(st, window.Options{})
+	for _, e := range events[4:] {
+		st.Event(e, emit)
+	}
+	st.Flush(emit)
+	if want := "[a 210 of 2 events, 2 kept; before: [100, 100]]"; fmt.Sprint(got) != want {
+		t.Errorf("alerts %v, want %s", got, want)
+	}
+	// The detection changes (gte 40) between the two halves: the history
+	// is gone.
+	got = nil
+	st = mustLoad(t, files).NewState(window.Options{})
+	for _, e := range events[:4] {
+		st.Event(e, emit)
+	}
+	files["sigma/big_reject.yml"] = strings.Replace(bigReject, "gte: 50", "gte: 40", 1)
+	st = mustLoad(t, files).NewStateFrom(st, window.Options{})
+	for _, e := range events[4:] {
+		st.Event(e, emit)
+	}
+	st.Flush(emit)
+	if len(got) != 0 {
+		t.Errorf("a changed detection kept the history: %v", got)
+	}
+}
+
+// TestWindowRulesErrors: what custom.window.rules names must be a Sigma
+// detection of the rule set, and the error says where the window is.
+func TestWindowRulesErrors(t *testing.T) {
+	corr := "title: c\nid: 11111111-2222-4333-8444-0000000000b5\nname: storm\ncorrelation: {type: event_count, rules: [big_reject], timespan: 1m, condition: {gte: 9}}\n"
+	for ref, want := range map[string]string{
+		"nothing_here":                         `rules/rego/volume_jump.rego:6:5: custom.window.rules: "nothing_here": no rule has this id or name`,
+		"storm":                                `rules/rego/volume_jump.rego:6:5: custom.window.rules: "storm": a correlation; only Sigma detections (single events) feed windows`,
+		"11111111-2222-4333-8444-0000000000b3": `rules/rego/volume_jump.rego:6:5: custom.window.rules: "11111111-2222-4333-8444-0000000000b3": a Rego rule; only Sigma detections feed windows`,
+	} {
+		fed := strings.Replace(volumeJump, "#   requires: [reject, src_ip]\n", "", 1)
+		fed = strings.Replace(fed, "sum: size}", "sum: size, rules: ["+ref+"]}", 1)
+		_, le := loadText(map[string]string{"rego/volume_jump.rego": fed, "sigma/big_reject.yml": bigReject + "---\n" + corr})
+		if le == nil || len(le.Errors) != 1 || le.Errors[0].Error() != want {
+			t.Errorf("%s: errors %v\nwant %s", ref, le, want)
+		}
+	}
+}

@@ -62,7 +62,7 @@ func findConstRules(rules []*Rule, c *ast.Compiler) *constRules {
 			if !cd.ok {
 				break
 			}
-			if reads, all := inputReads(def); reads != 0 || all {
+			if usesInput(def) {
 				cd.ok = false
 				break
 			}
@@ -208,4 +208,22 @@ func (c *constCache) Put(ref ast.Ref, value *ast.Term) {
 			c.consts.vals[i].Store(&constVal{value})
 		}
 	}
+}
+
+// usesInput reports whether x refers to input at all. inputReads is not
+// enough here: it names the event fields read, and a windowed rule's
+// input.count or input.history is none of them, though its value is the
+// window's.
+func usesInput(x any) bool {
+	found := false
+	ast.NewGenericVisitor(func(x any) bool {
+		switch v := x.(type) {
+		case ast.Ref:
+			found = found || (len(v) > 0 && v[0].Value.Compare(inputVar) == 0)
+		case ast.Var:
+			found = found || v == inputVar
+		}
+		return found
+	}).Walk(x)
+	return found
 }

@@ -19,11 +19,17 @@
 // A windowed rule (custom.window: {group_by: [...], span: 10m}) judges a
 // window of events instead: the engine gathers, per group and tumbling
 // window on event time, the events its custom.requires selects, and
-// EvalWindow gives the rule input = {group, events, count, start, end}.
-// Its input is type-checked against WindowSchema (input.events[_] are
-// events, input.group holds exactly the group_by fields), through a schema
-// annotation added to the rule's METADATA. It is left out of the per-event
-// query, of memoization and of the custom.requires lint.
+// EvalWindow gives the rule input = {group, events, count, start, end},
+// plus sum (custom.window.sum: a numeric field added up over all the
+// window's events) and history (custom.window.history: the group's
+// previous windows, newest first) when the window asks for them. The
+// matches of Sigma detections named in custom.window.rules may feed the
+// windows instead of custom.requires (the engine links them). Its input
+// is type-checked against WindowSchema (input.events[_] are events,
+// input.group holds exactly the group_by fields, sum and history exist
+// only when declared), through a schema annotation added to the rule's
+// METADATA. It is left out of the per-event query, of memoization and of
+// the custom.requires lint.
 //
 // Evaluation is built for many events and few alerts: all rules of a Set are
 // answered by one prepared query, the input is an ast.Value built straight

@@ -109,7 +109,7 @@ func message(e *ast.Error) string {
 			what := d.Ref[:d.Pos].String()
 			switch {
 			case what == "input" && slices.Contains(have, "events") && slices.Contains(have, "group"):
-				what = "a window's input (group, events, count, start, end)"
+				what = "a window's input (" + strings.Join(windowInputKeys(have), ", ") + ")"
 			case what == "input", strings.HasPrefix(what, "input.events["):
 				what = "the event schema"
 			case what == "input.group":
@@ -155,4 +155,16 @@ func closest(s string, candidates []string) string {
 		return ""
 	}
 	return best
+}
+
+// windowInputKeys orders the members of a window's input as the README
+// lists them, then the ones the window asked for (sum, history).
+func windowInputKeys(have []string) []string {
+	var out []string
+	for _, k := range []string{"group", "events", "count", "start", "end", "sum", "history"} {
+		if slices.Contains(have, k) {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -50,7 +50,7 @@ func Lint(files []File) []Diagnostic {
 			// custom.requires of a windowed rule is what feeds its
 			// windows, not a shortcut past evaluation: nothing to prove,
 			// but without it every event lands in some window.
-			if r.Requires.list == nil && r.Requires.EventTypes == nil {
+			if r.Requires.list == nil && r.Requires.EventTypes == nil && len(r.Window.Rules) == 0 {
 				example := []string{"reject"}
 				for _, f := range r.Window.GroupBy {
 					example = append(example, f.Name())

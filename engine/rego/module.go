@@ -171,7 +171,8 @@ func parseRule(f File) (*Rule, []*Error) {
 	if r.Window != nil {
 		// input is a window, not an event: type-check it as one, and leave
 		// the event analyses (memo, requires lint) empty.
-		def := any(WindowSchema(r.Window.GroupBy))
+		r.Window.Events = readsEvents(m)
+		def := any(WindowSchema(r.Window))
 		r.meta.Schemas = append(r.meta.Schemas, &ast.SchemaAnnotation{Path: ast.InputRootRef, Definition: &def})
 		return r, errs
 	}
@@ -257,6 +258,11 @@ func (r *Rule) readMetadata(f File, m *ast.Module) []*Error {
 		if msg != "" {
 			add("window", "custom.window: %s", msg)
 		}
+		if len(w.Rules) > 0 && c["requires"] != nil {
+			add("window", "custom.window.rules and custom.requires both choose the events of the windows: keep one (the rules' detections can say all that requires does)")
+		}
+		loc := at("window")
+		w.Line, w.Col = loc.Row, loc.Col
 		r.Window = w
 	}
 	for k := range c {

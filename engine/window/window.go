@@ -25,7 +25,10 @@
 //     it; a late event just before a window opens it earlier, as it would
 //     have in time order. Collect specs (windowed Rego rules) are tumbling
 //     too: every window is a Result holding its first MaxCollect events in
-//     time order, for the rule to judge.
+//     time order, for the rule to judge, the sum of a field over all its
+//     events (Sums), and the group's previous windows (History: counts and
+//     sums, newest first), so the rule can hold a window against the
+//     group's own past.
 //
 // So events up to Lateness out of order give the alerts they give in time
 // order, except when an alert they would have prevented was already raised,
@@ -45,7 +48,9 @@
 // counted at it. Events older than the watermark minus Lateness are not
 // counted (Stats.Late). A group whose windows can no longer receive an
 // event expires and is deleted, so memory is bounded by the groups active
-// within Span+Lateness; MaxGroups caps the groups of one rule (new groups
+// within Span+Lateness (Collect specs with History: within History*Span
+// after their last window, which the next window's history would show);
+// MaxGroups caps the groups of one rule (new groups
 // beyond it are dropped and counted in Stats.Overflow). A rising group
 // keeps what its last Span+Lateness counted: for event_count (fewer than
 // the threshold per Span) and value_sum (as many as come) a Point of 16
@@ -67,6 +72,7 @@
 package window
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -149,6 +155,24 @@ type Spec struct {
 	// Silent specs only feed chains (the rule does not alert):
 	// Options.Suppress, which quiets alerts, does not throttle them.
 	Silent bool
+	// Collect specs: Sums adds Field up over all the events of a window
+	// (Result.Sum; events without it add nothing), and History keeps a
+	// group's last History closed windows (Result.History) and the group
+	// itself until History*Span after its last window, so a rule can
+	// compare a window with the group's own past.
+	Sums    bool
+	History int
+	// Keep, for Collect specs, is how many of a window's first events its
+	// Result holds: MaxCollect when 0 (a rule that never reads the events
+	// needs only the few its alert lists).
+	Keep int
+}
+
+// Past is a closed Collect window that a group remembers (Spec.History).
+type Past struct {
+	Start, End time.Time
+	Count      int
+	Sum        float64
 }
 
 // Key is where a spec reads one group member in the events of one slot:
@@ -202,6 +226,12 @@ type Result struct {
 	Start  time.Time
 	End    time.Time
 	Events []*schema.Event
+	// Collect specs: the sum of Field over all the window's events
+	// (Spec.Sums), and the group's earlier windows, newest first, at most
+	// Spec.History (a group is forgotten History*Span after its last
+	// window, so these are the windows of its current stretch of activity).
+	Sum     float64
+	History []Past
 
 	key string // the group's key, for Alerted
 }
@@ -238,6 +268,9 @@ type Group struct {
 	// mode: events up to it are not counted).
 	Quiet  time.Time
 	Latest time.Time // latest event time of the group
+	// History: a Collect group's closed windows, newest first, at most
+	// Spec.History.
+	History []Past
 }
 
 // Window is one open tumbling window of a group: [Start, Start+Span].
@@ -275,6 +308,7 @@ type State struct {
 	ChainEvent func(Result) *schema.Event
 
 	bySlot    map[int][]int
+	queues    []dueQueue // by spec: groups by when a sweep may find them done
 	tally     tally
 	nextSweep time.Time
 	sweepStep time.Duration
@@ -416,22 +450,24 @@ func (s *State) sweep(emit func(Result), all bool) {
 		sp := &s.Specs[si]
 		groups := s.Groups[sp.ID]
 		rising := sp.rising()
-		var done []string
-		for key, g := range groups {
+		isDone := func(g *Group) bool {
 			switch {
-			case all:
 			case rising:
-				if !g.Latest.Add(sp.Span).Before(limit) || !g.Quiet.Before(limit) {
-					continue
-				}
+				return g.Latest.Add(sp.Span).Before(limit) && g.Quiet.Before(limit)
 			case len(g.Windows) > 0:
-				if !g.Windows[0].Start.Add(sp.Span).Before(limit) {
-					continue
-				}
+				return g.Windows[0].Start.Add(sp.Span).Before(limit)
 			case g.Quiet.After(limit):
-				continue // empty, remembering an alert until its suppression ends
+				return false // empty, remembering an alert until its suppression ends
+			case g.remembers(sp, limit):
+				return false // empty, keeping its history for its next window
 			}
-			done = append(done, key)
+			return true
+		}
+		var done []string
+		if all {
+			done = slices.Collect(maps.Keys(groups))
+		} else {
+			done = s.dueKeys(si, limit, isDone)
 		}
 		sort.Strings(done) // deterministic order of closing alerts
 		for _, key := range done {
@@ -443,13 +479,17 @@ func (s *State) sweep(emit func(Result), all bool) {
 					n++
 				}
 				g.Windows = slices.Delete(g.Windows, 0, n)
-				if len(g.Windows) > 0 || (!all && g.Quiet.After(limit)) {
-					continue // still open, or remembering an alert while suppressed
+				if len(g.Windows) > 0 || (!all && (g.Quiet.After(limit) || g.remembers(sp, limit))) {
+					s.queue(si, key, g)
+					continue // still open, or remembering an alert or its history
 				}
 			}
 			delete(groups, key)
 			s.Stats.Expired++
 		}
+	}
+	if all {
+		s.queues = nil // every group is gone: rebuilt if events come after
 	}
 }
 
@@ -479,6 +519,10 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 			return
 		}
 		ent.Num = n
+	case Collect:
+		if sp.Sums {
+			ent.Num, _ = e.Number(sp.Field) // counted without adding to the sum
+		}
 	}
 	vals := make([]string, sp.width())
 	for i := range vals {
@@ -494,6 +538,7 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 		}
 		g = &Group{Values: vals, Latest: t}
 		groups[key] = g
+		defer s.queue(si, key, g) // at its due time once counted
 	}
 	if t.After(g.Latest) {
 		g.Latest = t
@@ -507,7 +552,9 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 		}
 		return
 	}
-	s.addTumbling(sp, g, ent, e)
+	if s.addTumbling(sp, g, ent, e) {
+		s.queue(si, key, g)
+	}
 }
 
 // addRising counts ent in g's sliding windows and alerts on the first
@@ -722,8 +769,9 @@ func (tl *tally) value(es []Entry) float64 {
 }
 
 // addTumbling counts ent, of event e, in the open window of g its time
-// falls in, opening one when it falls past them all.
-func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
+// falls in, opening one when it falls past them all. It reports whether
+// a window opened or started earlier: g may then be due sooner.
+func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) (sooner bool) {
 	t := ent.Time
 	// The first window ending at or after t (windows do not overlap, so
 	// their ends are in order like their starts).
@@ -733,6 +781,7 @@ func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
 	case i == len(g.Windows):
 		w = &Window{Start: t, End: t}
 		g.Windows = append(g.Windows, w)
+		sooner = true
 	case !t.Before(g.Windows[i].Start):
 		w = g.Windows[i]
 	case !g.Windows[i].End.After(t.Add(sp.Span)):
@@ -741,11 +790,12 @@ func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
 		// events.
 		w = g.Windows[i]
 		w.Start = t
+		sooner = true
 	default:
 		// Only when Lateness exceeds Span: a window opened at t would
 		// leave out events this one holds, another would overlap it.
 		s.Stats.Late++
-		return
+		return false
 	}
 	if t.After(w.End) {
 		w.End = t
@@ -755,6 +805,9 @@ func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
 	keep := s.Opt.MaxEvents
 	if sp.Type == Collect {
 		keep = MaxCollect
+		if sp.Keep > 0 {
+			keep = sp.Keep
+		}
 	}
 	w.First = insertFirst(w.First, Entry{Time: t, Event: e}, keep)
 	switch sp.Type {
@@ -778,6 +831,7 @@ func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) {
 			w.Entries = slices.Delete(w.Entries, 0, 1)
 		}
 	}
+	return sooner
 }
 
 // insertFirst puts ent into es, the first events by time (ties in input
@@ -816,6 +870,10 @@ func (c Cond) saturation() (n int, ok bool) {
 // suppressed.
 func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	sp := &s.Specs[si]
+	var history []Past
+	if sp.History > 0 {
+		history = g.remember(sp, w)
+	}
 	v := measure(sp, w)
 	if !sp.Cond.Holds(v) {
 		return
@@ -824,6 +882,7 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 		return // suppressed: the group alerted less than Suppress ago
 	}
 	r := s.result(si, g.Values, v, w.Start, w.End)
+	r.Sum, r.History = w.Sum, history
 	r.Events = make([]*schema.Event, len(w.First))
 	for i, x := range w.First {
 		r.Events[i] = x.Event
@@ -832,6 +891,22 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 		g.Quiet = r.End.Add(s.Opt.Suppress)
 	}
 	emit(r)
+}
+
+// remember adds closing window w to g's history and returns the history
+// w's Result carries: the windows before it, newest first.
+func (g *Group) remember(sp *Spec, w *Window) []Past {
+	before := slices.Clone(g.History)
+	g.History = slices.Insert(g.History[:min(len(g.History), sp.History-1)], 0, Past{Start: w.Start, End: w.End, Count: w.N, Sum: w.Sum})
+	return before
+}
+
+// remembers reports whether g, without open windows, must be kept for
+// its history: a window opening now (at limit, or later) would still see
+// its last one.
+func (g *Group) remembers(sp *Spec, limit time.Time) bool {
+	return sp.History > 0 && len(g.History) > 0 &&
+		!g.History[0].End.Add(time.Duration(sp.History)*sp.Span).Before(limit)
 }
 
 // Alerted starts the suppression period (Options.Suppress) of the group of

@@ -7,6 +7,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/detect-dev/detect/engine/sigma"
 	"github.com/detect-dev/detect/schema"
 )
 
@@ -41,6 +42,9 @@ func readRego(file string, data []byte, metas map[string]*meta) error {
 			}
 		}
 		slices.Sort(md.needs.Fields)
+		if w, ok := a.Custom["window"].(map[string]any); ok {
+			md.corr, md.history = windowCorrelation(w)
+		}
 		metas[strings.ToLower(id)] = md
 		return nil
 	}
@@ -62,4 +66,27 @@ func strs(v any) []string {
 		return out
 	}
 	return nil
+}
+
+// windowCorrelation describes a windowed rule's custom.window as the
+// correlation it resembles (event_count, or value_sum of its sum field,
+// by its group_by in windows of its span, fed by its rules), so it is
+// documented like one; history is how many earlier windows it compares
+// with.
+func windowCorrelation(w map[string]any) (*sigma.Correlation, int) {
+	c := &sigma.Correlation{Type: "event_count", GroupBy: strs(w["group_by"]), Rules: strs(w["rules"])}
+	if sum, ok := w["sum"].(string); ok {
+		c.Type, c.Field = "value_sum", sum
+	}
+	if span, ok := w["span"].(string); ok {
+		c.Timespan, _ = sigma.ParseTimespan(span)
+	}
+	history := 0
+	switch n := w["history"].(type) {
+	case int:
+		history = n
+	case float64:
+		history = int(n)
+	}
+	return c, history
 }

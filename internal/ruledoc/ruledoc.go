@@ -55,7 +55,8 @@ type meta struct {
 	falsePositives []string
 	needs          Needs
 	products       []string
-	corr           *sigma.Correlation
+	corr           *sigma.Correlation // or a windowed Rego rule's window, as one
+	history        int                // a window's earlier windows compared
 	name           string
 }
 
@@ -113,7 +114,15 @@ func Describe(srcs []engine.Source, rs *engine.Ruleset) ([]Rule, error) {
 		if c := m.corr; c != nil {
 			d.Base = false
 			d.Logic = logic(c)
+			if m.history > 0 {
+				d.Logic += fmt.Sprintf(" against its last %d windows", m.history)
+			}
+			own := m.needs // a window without rules: its custom.requires
 			d.Needs = correlationNeeds(c, metas, byName)
+			if len(c.Rules) == 0 {
+				d.Needs.EventTypes = own.EventTypes
+				d.Needs.Fields = union(own.Fields, d.Needs.Fields)
+			}
 		}
 		d.Formats = formatsFor(d.Needs)
 		out = append(out, d)

@@ -1,0 +1,115 @@
+package window
+
+import (
+	"container/heap"
+	"time"
+)
+
+// A sweep looks only at the groups that may be done: each spec keeps its
+// groups in a queue by the time from which a sweep may have work for them
+// (a window to close, a group to expire). Iterating every group of every
+// spec each sweep cost as much as the rest of a scan once groups lived for
+// a day (a day's windows, a fortnight's history). An entry is a lower
+// bound: a group's time only moves later as events come (its latest event,
+// its quiet period), except when a window opens or a late event moves a
+// window's start, which queue the group again. Entries of deleted groups,
+// and earlier entries of groups queued again, are dropped or re-queued
+// when they come up.
+
+// dueEntry queues the group of key from at on.
+type dueEntry struct {
+	at  time.Time
+	key string
+}
+
+// dueQueue is a min-heap of entries by time (then key, so equal times pop
+// in a fixed order).
+type dueQueue []dueEntry
+
+func (q dueQueue) Len() int { return len(q) }
+func (q dueQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].key < q[j].key
+}
+func (q dueQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *dueQueue) Push(x any)   { *q = append(*q, x.(dueEntry)) }
+func (q *dueQueue) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return x
+}
+
+// due is the time from which a sweep may find g done: the end of its
+// first window (tumbling), of its last window and quiet period (rising),
+// or of its quiet period and history (tumbling, without windows).
+func (sp *Spec) due(g *Group) time.Time {
+	switch {
+	case sp.rising():
+		return later(g.Latest.Add(sp.Span), g.Quiet)
+	case len(g.Windows) > 0:
+		return g.Windows[0].Start.Add(sp.Span)
+	case sp.History > 0 && len(g.History) > 0:
+		return later(g.Quiet, g.History[0].End.Add(time.Duration(sp.History)*sp.Span))
+	}
+	return g.Quiet
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// queue puts g, of spec si and key, in the spec's queue at its due time.
+func (s *State) queue(si int, key string, g *Group) {
+	s.ensureQueues()
+	heap.Push(&s.queues[si], dueEntry{at: s.Specs[si].due(g), key: key})
+}
+
+// ensureQueues builds the queues from the groups when they are missing (a
+// State whose Groups were filled without add, as NewFrom does).
+func (s *State) ensureQueues() {
+	if len(s.queues) == len(s.Specs) {
+		return
+	}
+	s.queues = make([]dueQueue, len(s.Specs))
+	for si := range s.Specs {
+		sp := &s.Specs[si]
+		for key, g := range s.Groups[sp.ID] {
+			s.queues[si] = append(s.queues[si], dueEntry{at: sp.due(g), key: key})
+		}
+		heap.Init(&s.queues[si])
+	}
+}
+
+// dueKeys pops the keys of spec si's groups whose entries are due at
+// limit, without duplicates (a group may be queued more than once); done
+// says whether a group is done. Those that are not are queued again.
+func (s *State) dueKeys(si int, limit time.Time, done func(*Group) bool) []string {
+	s.ensureQueues()
+	q := &s.queues[si]
+	groups := s.Groups[s.Specs[si].ID]
+	var keys, again []string
+	seen := map[string]bool{}
+	for q.Len() > 0 && !(*q)[0].at.After(limit) {
+		key := heap.Pop(q).(dueEntry).key
+		g := groups[key]
+		if g == nil || seen[key] {
+			continue // deleted, or already taken
+		}
+		seen[key] = true
+		if done(g) {
+			keys = append(keys, key)
+		} else {
+			again = append(again, key)
+		}
+	}
+	for _, key := range again {
+		s.queue(si, key, groups[key])
+	}
+	return keys
+}
