@@ -24,7 +24,6 @@
 #   level: medium
 #   status: experimental
 #   date: 2026-11-28
-#   modified: 2026-11-29
 #   falsepositives:
 #     - Senders of large reports, scans or backups by mail on an unusual day (month-end reports); exclude such senders in the base rule
 #     - Mailing lists relayed through this server when a list gets busy
