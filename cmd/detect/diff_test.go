@@ -8,7 +8,9 @@ import (
 	"testing"
 )
 
-const diffRelayRule = "../../rules/sigma/relay_access_denied.yml"
+// diffRule is the shipped rule the diff tests change: a stateless rule
+// with one alert on the sample (line 23, Invoice_88213.pdf.exe).
+const diffRule = "../../rules/sigma/double_extension_attachment.yml"
 
 // diffNeedGit skips tests of detect diff where git is missing: the command reads
 // the base rules with it, so there is nothing to test without it.
@@ -55,22 +57,24 @@ func diffRead(t *testing.T, path string) string {
 }
 
 // diffRepo makes a git repository whose HEAD holds rules/sigma/ with the
-// shipped open-relay rule, and returns its directory and HEAD's short hash.
+// shipped double-extension rule, and returns its directory and HEAD's short
+// hash.
 func diffRepo(t *testing.T) (dir, short string) {
 	t.Helper()
 	diffNeedGit(t)
 	dir = t.TempDir()
 	diffGit(t, dir, "init", "-q")
-	diffWrite(t, filepath.Join(dir, "rules/sigma/relay_access_denied.yml"), diffRead(t, diffRelayRule))
+	diffWrite(t, filepath.Join(dir, "rules/sigma/double_extension_attachment.yml"), diffRead(t, diffRule))
 	diffGit(t, dir, "add", "rules")
 	diffGit(t, dir, "commit", "-q", "-m", "rules")
 	return dir, diffGit(t, dir, "rev-parse", "--short", "HEAD")
 }
 
-// TestDiffShowsAlertDelta edits the open-relay rule in the working tree so
-// that it fires on a different reject: of the sample's two relay attempts
-// (lines 14 and 63) it keeps none, and it gains the reverse-DNS reject at
-// line 60.
+// TestDiffShowsAlertDelta edits the double-extension rule in the working
+// tree so that it fires on other deliveries: .exe no longer counts as the
+// hidden extension, so it loses Invoice_88213.pdf.exe (line 23), and names
+// starting with "pricelist" match, so it gains pricelist-q4.pdf, delivered
+// to two recipients (lines 10 and 11).
 func TestDiffShowsAlertDelta(t *testing.T) {
 	dir, short := diffRepo(t)
 	rules := filepath.Join(dir, "rules")
@@ -78,13 +82,14 @@ func TestDiffShowsAlertDelta(t *testing.T) {
 
 	// Nothing edited yet: no change, so even --fail-on-change exits 0.
 	code, out, errOut := detect(t, "", append([]string{"diff", "--fail-on-change", "--base", "HEAD", "--rules", rules}, sample)...)
-	if code != 0 || !strings.Contains(out, "1 rule: 0 changed, 0 added, 0 removed, 0 renamed, 1 unchanged\nalerts: 2 before, 2 after (+0 added, -0 removed)\n") {
+	if code != 0 || !strings.Contains(out, "1 rule: 0 changed, 0 added, 0 removed, 0 renamed, 1 unchanged\nalerts: 1 before, 1 after (+0 added, -0 removed)\n") {
 		t.Fatalf("unedited rules: exit %d\n%s\n%s", code, out, errOut)
 	}
 
-	path := filepath.Join(rules, "sigma/relay_access_denied.yml")
-	edited := strings.Replace(diffRead(t, path), "- Relay access denied", "- Client host rejected", 1)
-	if edited == diffRead(t, path) {
+	path := filepath.Join(rules, "sigma/double_extension_attachment.yml")
+	edited := strings.NewReplacer(`attachment_name|re: '(?i)`, `attachment_name|re: '(?i)^pricelist|`,
+		`\s*\.(exe|scr|`, `\s*\.(scr|`).Replace(diffRead(t, path))
+	if strings.Count(edited, "pricelist|") != 1 || strings.Contains(edited, "(exe|") {
 		t.Fatal("the shipped rule changed: its selection line was not found")
 	}
 	diffWrite(t, path, edited)
@@ -97,12 +102,12 @@ func TestDiffShowsAlertDelta(t *testing.T) {
 	for _, want := range []string{
 		"detect diff: base HEAD (" + short + ") -> working tree\n",
 		"inputs: " + sample + " (1 file, 64 lines, 14 events)\n",
-		"changed   Open relay attempt rejected  [a130ef30-4bda-4a42-89fc-e497275cecff]\n",
+		"changed   Attachment name with a deceptive double extension  [c5681182-8209-445d-846c-4dda1410ede5]\n",
 		"  file:    " + ruleFile + "\n",
-		"  alerts:  2 before, 1 after (+1 added, -2 removed)\n",
-		"  added:   2026-11-27T13:45:00Z  sender=news@promo.example  recipient=all@corp.example  src_ip=192.0.2.250  " + sample + ":60\n",
-		"  removed: 2026-11-27T08:03:12Z  sender=spam@bulk.example  recipient=victim@elsewhere.example  src_ip=203.0.113.66  " + sample + ":14\n",
-		"           2026-11-27T14:05:33Z  sender=<>  recipient=ceo@bigbank.example  src_ip=203.0.113.66  " + sample + ":63\n",
+		"  alerts:  1 before, 2 after (+2 added, -1 removed)\n",
+		"  added:   2026-11-27T08:00:01Z  sender=sales@partner.example  recipient=purchasing@corp.example  src_ip=198.51.100.23  " + sample + ":10\n",
+		"           2026-11-27T08:00:01Z  sender=sales@partner.example  recipient=j.doe@corp.example  src_ip=198.51.100.23  " + sample + ":11\n",
+		"  removed: 2026-11-27T08:10:44Z  sender=billing@invoices-hosting.example  recipient=ap@corp.example  src_ip=203.0.113.17  " + sample + ":23\n",
 		"1 rule: 1 changed, 0 added, 0 removed, 0 renamed, 0 unchanged\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -122,8 +127,9 @@ func TestDiffShowsAlertDelta(t *testing.T) {
 		"### Rule impact: base `HEAD` (`" + short + "`) → working tree\n",
 		"inputs `" + sample + "` (1 file, 64 lines, 14 events)",
 		"| Rule | Status | Before | After | Added | Removed |\n",
-		"| Open relay attempt rejected<br>`" + ruleFile + "` | changed | 2 | 1 | +1 | -2 |\n",
-		"| - | 2026-11-27T14:05:33Z | &lt;&gt; | ceo@bigbank.example | 203.0.113.66 | `" + sample + ":63` |\n",
+		"| Attachment name with a deceptive double extension<br>`" + ruleFile + "` | changed | 1 | 2 | +2 | -1 |\n",
+		"| + | 2026-11-27T08:00:01Z | sales@partner.example | j.doe@corp.example | 198.51.100.23 | `" + sample + ":11` |\n",
+		"| - | 2026-11-27T08:10:44Z | billing@invoices-hosting.example | ap@corp.example | 203.0.113.17 | `" + sample + ":23` |\n",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
@@ -141,7 +147,7 @@ func TestDiffShowsAlertDelta(t *testing.T) {
 func TestDiffRenamedAndAdded(t *testing.T) {
 	dir, _ := diffRepo(t)
 	sigmaDir := filepath.Join(dir, "rules/sigma")
-	if err := os.Rename(filepath.Join(sigmaDir, "relay_access_denied.yml"), filepath.Join(sigmaDir, "relay.yml")); err != nil {
+	if err := os.Rename(filepath.Join(sigmaDir, "double_extension_attachment.yml"), filepath.Join(sigmaDir, "double.yml")); err != nil {
 		t.Fatal(err)
 	}
 	diffWrite(t, filepath.Join(sigmaDir, "oversized.yml"), diffRead(t, "../../rules/sigma/oversized_message.yml"))
@@ -153,7 +159,7 @@ func TestDiffRenamedAndAdded(t *testing.T) {
 	display := filepath.ToSlash(filepath.Clean(sigmaDir))
 	for _, want := range []string{
 		"added     Oversized outbound message  [c1790a20-9efc-4b3a-833a-87be8126b061]\n  file:    " + display + "/oversized.yml\n  alerts:  0 before, 1 after (+1 added, -0 removed)\n",
-		"renamed   Open relay attempt rejected  [a130ef30-4bda-4a42-89fc-e497275cecff]\n  file:    " + display + "/relay.yml (was " + display + "/relay_access_denied.yml)\n  alerts:  2 before, 2 after (+0 added, -0 removed)\n",
+		"renamed   Attachment name with a deceptive double extension  [c5681182-8209-445d-846c-4dda1410ede5]\n  file:    " + display + "/double.yml (was " + display + "/double_extension_attachment.yml)\n  alerts:  1 before, 1 after (+0 added, -0 removed)\n",
 		"2 rules: 0 changed, 1 added, 0 removed, 1 renamed, 0 unchanged\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -173,10 +179,10 @@ func TestDiffRuleDirNewSinceBase(t *testing.T) {
 	diffWrite(t, filepath.Join(dir, "README"), "rules come later\n")
 	diffGit(t, dir, "add", "README")
 	diffGit(t, dir, "commit", "-q", "-m", "start")
-	diffWrite(t, filepath.Join(dir, "rules/relay.yml"), diffRead(t, diffRelayRule))
+	diffWrite(t, filepath.Join(dir, "rules/double.yml"), diffRead(t, diffRule))
 
 	code, out, errOut := detect(t, "", "diff", "--base", "HEAD", "--rules", filepath.Join(dir, "rules"), sample)
-	if code != 0 || !strings.Contains(out, "1 rule: 0 changed, 1 added, 0 removed, 0 renamed, 0 unchanged\nalerts: 0 before, 2 after (+2 added, -0 removed)\n") {
+	if code != 0 || !strings.Contains(out, "1 rule: 0 changed, 1 added, 0 removed, 0 renamed, 0 unchanged\nalerts: 0 before, 1 after (+1 added, -0 removed)\n") {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
@@ -189,19 +195,19 @@ func TestDiffUsageErrors(t *testing.T) {
 	// finding one above the temporary directory.
 	outside := t.TempDir()
 	t.Setenv("GIT_CEILING_DIRECTORIES", filepath.Dir(outside))
-	diffWrite(t, filepath.Join(outside, "rules/relay.yml"), diffRead(t, diffRelayRule))
+	diffWrite(t, filepath.Join(outside, "rules/double.yml"), diffRead(t, diffRule))
 
 	// A rule that compiles only in the working tree, and one that compiles
 	// only at the base, each in a repository of its own.
 	brokenAtBase, _ := diffRepo(t)
-	brokenPath := filepath.Join(brokenAtBase, "rules/sigma/relay_access_denied.yml")
+	brokenPath := filepath.Join(brokenAtBase, "rules/sigma/double_extension_attachment.yml")
 	good := diffRead(t, brokenPath)
-	diffWrite(t, brokenPath, strings.Replace(good, "reason|contains:", "reason|bogus:", 1))
+	diffWrite(t, brokenPath, strings.Replace(good, "attachment_name|re:", "attachment_name|bogus:", 1))
 	diffGit(t, brokenAtBase, "commit", "-q", "-am", "break")
 	diffWrite(t, brokenPath, good)
 
 	brokenNow, _ := diffRepo(t)
-	diffWrite(t, filepath.Join(brokenNow, "rules/sigma/relay_access_denied.yml"), strings.Replace(good, "reason|contains:", "reason|bogus:", 1))
+	diffWrite(t, filepath.Join(brokenNow, "rules/sigma/double_extension_attachment.yml"), strings.Replace(good, "attachment_name|re:", "attachment_name|bogus:", 1))
 
 	tests := []struct {
 		name string
@@ -215,7 +221,7 @@ func TestDiffUsageErrors(t *testing.T) {
 		{"no paths", []string{"diff", "--base", "HEAD", "--rules", rules}, "needs at least one PATH"},
 		{"missing rules dir", []string{"diff", "--base", "HEAD", "--rules", filepath.Join(dir, "nope"), sample}, "nope"},
 		{"broken at base", []string{"diff", "--base", "HEAD", "--rules", filepath.Join(brokenAtBase, "rules"), sample}, "rules at base HEAD ("},
-		{"broken in working tree", []string{"diff", "--base", "HEAD", "--rules", filepath.Join(brokenNow, "rules"), sample}, "rules in the working tree do not compile (1 error(s)):\n" + filepath.ToSlash(filepath.Join(brokenNow, "rules/sigma/relay_access_denied.yml")) + ":"},
+		{"broken in working tree", []string{"diff", "--base", "HEAD", "--rules", filepath.Join(brokenNow, "rules"), sample}, "rules in the working tree do not compile (1 error(s)):\n" + filepath.ToSlash(filepath.Join(brokenNow, "rules/sigma/double_extension_attachment.yml")) + ":"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

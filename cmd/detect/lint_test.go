@@ -33,7 +33,7 @@ func TestLintReportsEverythingPositionedAndSorted(t *testing.T) {
 		"rules/sigma/macro_office_attachment.yml:13:5: error: tag \"attack.t1566.1\" is not an ATT&CK id",
 		"rules/sigma/macro_office_attachment.yml:14:5: error: tag \"attack.intial_access\" is not an ATT&CK id (attack.t1566.001) or tactic (attack.initial_access) (did you mean \"initial_access\"?)",
 		"rules/sigma/macro_office_attachment.yml:44:1: warning: unknown rule attribute \"levle\" (did you mean \"level\"?)",
-		"rules/sigma/relay_access_denied.yml:24:12: error: unknown modifier \"contain\" (did you mean \"contains\"?)",
+		"rules/sigma/relay_access_denied.yml:26:12: error: unknown modifier \"contain\" (did you mean \"contains\"?)",
 		"tests/rule_cases/orphan.yml:1:1: error: case file names rule 99999999-2222-4333-8444-555555555555, which does not exist",
 		"5 errors, 4 warnings\n",
 	}

@@ -61,7 +61,7 @@ func TestTestCommandPassesOnThisRepository(t *testing.T) {
 func TestTestCommandDefaultsToRuleRepoInCwd(t *testing.T) {
 	ruleRepo(t)
 	code, out, _ := detect(t, "", "test", "-v")
-	if code != 0 || !strings.Contains(out, "ok    tests/rule_cases/relay_access_denied.yml:3:") {
+	if code != 0 || !strings.Contains(out, "ok    tests/rule_cases/relay_attempts.yml:3:") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
@@ -124,9 +124,9 @@ func TestTestCommandFailures(t *testing.T) {
 
 func TestTestCommandRunFilterAndJUnit(t *testing.T) {
 	dir := ruleRepo(t)
-	edit(t, "tests/rule_cases/relay_access_denied.yml", "expect: {alerts: 0}", "expect: {alerts: 3}")
+	edit(t, "tests/rule_cases/relay_attempts.yml", "expect: {alerts: 0}", "expect: {alerts: 3}")
 	report := filepath.Join(dir, "report.xml")
-	code, out, _ := detect(t, "", "test", "--run", "relay_access", "--junit", report)
+	code, out, _ := detect(t, "", "test", "--run", "relay_attempts", "--junit", report)
 	if code != 1 || !regexp.MustCompile(`\n\d+ passed, 1 failed\n$`).MatchString(out) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
