@@ -1,9 +1,6 @@
 package window
 
-import (
-	"container/heap"
-	"time"
-)
+import "time"
 
 // A sweep looks only at the groups that may be done: each spec keeps its
 // groups in a queue by the time from which a sweep may have work for them
@@ -16,30 +13,58 @@ import (
 // and earlier entries of groups queued again, are dropped or re-queued
 // when they come up.
 
-// dueEntry queues the group of key from at on.
+// dueEntry queues the group of key from at (Unix nanoseconds) on.
 type dueEntry struct {
-	at  time.Time
+	at  int64
 	key string
 }
 
-// dueQueue is a min-heap of entries by time (then key, so equal times pop
-// in a fixed order).
+// dueQueue is a min-heap of entries by time, then key (so equal times pop
+// in a fixed order). It is written out rather than built on container/heap,
+// whose interface boxes every entry pushed: a sweep re-queues each active
+// group about once per Span.
 type dueQueue []dueEntry
 
-func (q dueQueue) Len() int { return len(q) }
-func (q dueQueue) Less(i, j int) bool {
-	if !q[i].at.Equal(q[j].at) {
-		return q[i].at.Before(q[j].at)
-	}
-	return q[i].key < q[j].key
+func (q dueQueue) less(i, j int) bool {
+	return q[i].at < q[j].at || (q[i].at == q[j].at && q[i].key < q[j].key)
 }
-func (q dueQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *dueQueue) Push(x any)   { *q = append(*q, x.(dueEntry)) }
-func (q *dueQueue) Pop() any {
-	old := *q
-	x := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return x
+
+func (q *dueQueue) push(e dueEntry) {
+	*q = append(*q, e)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			break
+		}
+		h[i], h[parent] = h[parent], h[i]
+		i = parent
+	}
+}
+
+func (q *dueQueue) pop() dueEntry {
+	h := *q
+	top := h[0]
+	last := len(h) - 1
+	h[0] = h[last]
+	h[last] = dueEntry{}
+	h = h[:last]
+	for i := 0; ; {
+		least, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && h.less(l, least) {
+			least = l
+		}
+		if r < len(h) && h.less(r, least) {
+			least = r
+		}
+		if least == i {
+			break
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
+	}
+	*q = h
+	return top
 }
 
 // due is the time from which a sweep may find g done: the end of its
@@ -67,7 +92,7 @@ func later(a, b time.Time) time.Time {
 // queue puts g, of spec si and key, in the spec's queue at its due time.
 func (s *State) queue(si int, key string, g *Group) {
 	s.ensureQueues()
-	heap.Push(&s.queues[si], dueEntry{at: s.Specs[si].due(g), key: key})
+	s.queues[si].push(dueEntry{at: nanos(s.Specs[si].due(g)), key: key})
 }
 
 // ensureQueues builds the queues from the groups when they are missing (a
@@ -80,9 +105,8 @@ func (s *State) ensureQueues() {
 	for si := range s.Specs {
 		sp := &s.Specs[si]
 		for key, g := range s.Groups[sp.ID] {
-			s.queues[si] = append(s.queues[si], dueEntry{at: sp.due(g), key: key})
+			s.queues[si].push(dueEntry{at: nanos(sp.due(g)), key: key})
 		}
-		heap.Init(&s.queues[si])
 	}
 }
 
@@ -93,15 +117,19 @@ func (s *State) dueKeys(si int, limit time.Time, done func(*Group) bool) []strin
 	s.ensureQueues()
 	q := &s.queues[si]
 	groups := s.Groups[s.Specs[si].ID]
+	at := nanos(limit)
 	var keys, again []string
-	seen := map[string]bool{}
-	for q.Len() > 0 && !(*q)[0].at.After(limit) {
-		key := heap.Pop(q).(dueEntry).key
+	if s.popped == nil {
+		s.popped = map[string]bool{}
+	}
+	clear(s.popped)
+	for len(*q) > 0 && (*q)[0].at <= at {
+		key := q.pop().key
 		g := groups[key]
-		if g == nil || seen[key] {
+		if g == nil || s.popped[key] {
 			continue // deleted, or already taken
 		}
-		seen[key] = true
+		s.popped[key] = true
 		if done(g) {
 			keys = append(keys, key)
 		} else {

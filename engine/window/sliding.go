@@ -140,6 +140,9 @@ func (g *Group) insertPoint(at int64, num float64) int {
 // that led to the alert. Kept is sorted, so the one to forget when it is
 // over 2*keep long is in the middle.
 func keepEvent(kept []Entry, ent Entry, keep int) []Entry {
+	if kept == nil {
+		kept = make([]Entry, 0, min(4, 2*keep)) // most groups count a few events
+	}
 	at := len(kept)
 	for at > 0 && kept[at-1].Time.After(ent.Time) {
 		at--

@@ -308,7 +308,8 @@ type State struct {
 	ChainEvent func(Result) *schema.Event
 
 	bySlot    map[int][]int
-	queues    []dueQueue // by spec: groups by when a sweep may find them done
+	queues    []dueQueue      // by spec: groups by when a sweep may find them done
+	popped    map[string]bool // dueKeys' scratch set
 	tally     tally
 	nextSweep time.Time
 	sweepStep time.Duration
@@ -531,6 +532,7 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 	key := strings.Join(vals, "\x1f")
 	groups := s.Groups[sp.ID]
 	g := groups[key]
+	created := false
 	if g == nil {
 		if len(groups) >= s.Opt.MaxGroups {
 			s.Stats.Overflow++
@@ -538,7 +540,7 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 		}
 		g = &Group{Values: vals, Latest: t}
 		groups[key] = g
-		defer s.queue(si, key, g) // at its due time once counted
+		created = true
 	}
 	if t.After(g.Latest) {
 		g.Latest = t
@@ -550,9 +552,12 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 		} else {
 			s.addRising(si, g, ent, emit)
 		}
+		if created {
+			s.queue(si, key, g) // later events only make it due later
+		}
 		return
 	}
-	if s.addTumbling(sp, g, ent, e) {
+	if s.addTumbling(sp, g, ent, e) || created {
 		s.queue(si, key, g)
 	}
 }
