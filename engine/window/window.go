@@ -311,6 +311,7 @@ type State struct {
 	queues    []dueQueue      // by spec: groups by when a sweep may find them done
 	popped    map[string]bool // dueKeys' scratch set
 	tally     tally
+	keyBuf    []byte // add's scratch for joining group keys
 	nextSweep time.Time
 	sweepStep time.Duration
 }
@@ -525,18 +526,42 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 			ent.Num, _ = e.Number(sp.Field) // counted without adding to the sum
 		}
 	}
-	vals := make([]string, sp.width())
-	for i := range vals {
-		vals[i] = sp.member(slot, i, e, group)
+	// The key is looked up without allocating (one member is its own
+	// key; several are joined in a reused buffer, which a lookup converts
+	// without copying); only a new group allocates its key and values.
+	var key string
+	width := sp.width()
+	if width == 1 {
+		key = sp.member(slot, 0, e, group)
+	} else {
+		buf := s.keyBuf[:0]
+		for i := range width {
+			if i > 0 {
+				buf = append(buf, '\x1f')
+			}
+			buf = append(buf, sp.member(slot, i, e, group)...)
+		}
+		s.keyBuf = buf
 	}
-	key := strings.Join(vals, "\x1f")
 	groups := s.Groups[sp.ID]
-	g := groups[key]
+	var g *Group
+	if width == 1 {
+		g = groups[key]
+	} else {
+		g = groups[string(s.keyBuf)]
+	}
 	created := false
 	if g == nil {
 		if len(groups) >= s.Opt.MaxGroups {
 			s.Stats.Overflow++
 			return
+		}
+		if width != 1 {
+			key = string(s.keyBuf)
+		}
+		vals := make([]string, width)
+		for i := range vals {
+			vals[i] = sp.member(slot, i, e, group)
 		}
 		g = &Group{Values: vals, Latest: t}
 		groups[key] = g
@@ -558,6 +583,9 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 		return
 	}
 	if s.addTumbling(sp, g, ent, e) || created {
+		if width != 1 && !created {
+			key = string(s.keyBuf) // addTumbling emits nothing: keyBuf still holds the key
+		}
 		s.queue(si, key, g)
 	}
 }
@@ -687,34 +715,52 @@ func sameKey(sp *Spec, a, b Entry) bool {
 // its window the only one). The window holds es[lo:hi]. A measure only
 // grows with the entries a window holds, so a window ending at t starting
 // later than t-Span needs no check.
+//
+// Every measure here (distinct values, rules, the ordered prefix) is at
+// most the number of entries the window holds, and a rising condition
+// holding for a measure holds for any larger one: a window with too few
+// entries to satisfy it is passed over without tallying. Most groups hold
+// fewer entries than their threshold, so most arrivals tally nothing; the
+// tally is built the first time a window is large enough, and then kept
+// up to date as the window slides.
 func (s *State) firstAlert(sp *Spec, es []Entry, t time.Time) (lo, hi int, v float64, ok bool) {
 	tl := &s.tally
-	tl.reset(sp)
+	tallied := false
 	lo = sort.Search(len(es), func(i int) bool { return !es[i].Time.Before(t.Add(-sp.Span)) })
 	hi = sort.Search(len(es), func(i int) bool { return es[i].Time.After(t) })
-	for _, x := range es[lo:hi] {
-		tl.add(x)
-	}
 	for {
-		if v = tl.value(es[lo:hi]); sp.Cond.Holds(v) {
-			if sp.Type == TemporalOrdered {
-				// The window starts where the ordered chain starts.
-				for lo < hi-1 && es[lo].Slot != sp.Slots[0] {
-					lo++
+		if sp.Cond.Holds(float64(hi - lo)) {
+			if !tallied {
+				tl.reset(sp)
+				for _, x := range es[lo:hi] {
+					tl.add(x)
 				}
+				tallied = true
 			}
-			return lo, hi, v, true
+			if v = tl.value(es[lo:hi]); sp.Cond.Holds(v) {
+				if sp.Type == TemporalOrdered {
+					// The window starts where the ordered chain starts.
+					for lo < hi-1 && es[lo].Slot != sp.Slots[0] {
+						lo++
+					}
+				}
+				return lo, hi, v, true
+			}
 		}
 		if hi == len(es) || es[hi].Time.After(t.Add(sp.Span)) {
 			return 0, 0, 0, false
 		}
 		end := es[hi].Time
 		for hi < len(es) && !es[hi].Time.After(end) {
-			tl.add(es[hi])
+			if tallied {
+				tl.add(es[hi])
+			}
 			hi++
 		}
 		for es[lo].Time.Before(end.Add(-sp.Span)) {
-			tl.remove(es[lo])
+			if tallied {
+				tl.remove(es[lo])
+			}
 			lo++
 		}
 	}
@@ -722,44 +768,47 @@ func (s *State) firstAlert(sp *Spec, es []Entry, t time.Time) (lo, hi int, v flo
 
 // tally keeps the distinct values or rules of a run of entries as entries
 // join and leave it, for firstAlert (one per State, reused).
+//
+// Values and rules are counted in maps of their own: a string key or an int
+// key hashes on the runtime's fast paths, a struct of both did not.
 type tally struct {
-	sp   *Spec
-	keys map[tallyKey]int // value_count, temporal: occurrences per value or rule
-}
-
-type tallyKey struct {
-	value string
-	slot  int
+	sp     *Spec
+	values map[string]int // value_count: occurrences per value
+	slots  map[int]int    // temporal: occurrences per rule
 }
 
 func (tl *tally) reset(sp *Spec) {
 	tl.sp = sp
-	if len(tl.keys) > 512 || tl.keys == nil {
-		// clear would cost what the largest window ever tallied did,
-		// on every event after it.
-		tl.keys = map[tallyKey]int{}
+	// clear would cost what the largest window ever tallied did, on
+	// every event after it: a map grown large is replaced instead.
+	if len(tl.values) > 512 || tl.values == nil {
+		tl.values = map[string]int{}
 	}
-	clear(tl.keys)
-}
-
-func (tl *tally) key(e Entry) tallyKey {
-	if tl.sp.Type == Temporal {
-		return tallyKey{slot: e.Slot}
+	if len(tl.slots) > 512 || tl.slots == nil {
+		tl.slots = map[int]int{}
 	}
-	return tallyKey{value: e.Value}
+	clear(tl.values)
+	clear(tl.slots)
 }
 
 func (tl *tally) add(e Entry) {
-	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
-		tl.keys[tl.key(e)]++
+	switch tl.sp.Type {
+	case ValueCount:
+		tl.values[e.Value]++
+	case Temporal:
+		tl.slots[e.Slot]++
 	}
 }
 
 func (tl *tally) remove(e Entry) {
-	if tl.sp.Type == ValueCount || tl.sp.Type == Temporal {
-		k := tl.key(e)
-		if tl.keys[k]--; tl.keys[k] == 0 {
-			delete(tl.keys, k)
+	switch tl.sp.Type {
+	case ValueCount:
+		if tl.values[e.Value]--; tl.values[e.Value] == 0 {
+			delete(tl.values, e.Value)
+		}
+	case Temporal:
+		if tl.slots[e.Slot]--; tl.slots[e.Slot] == 0 {
+			delete(tl.slots, e.Slot)
 		}
 	}
 }
@@ -767,10 +816,13 @@ func (tl *tally) remove(e Entry) {
 // value is the measure of es, the entries tallied (value_count, temporal,
 // temporal_ordered; event_count and value_sum slide on Points).
 func (tl *tally) value(es []Entry) float64 {
-	if tl.sp.Type == TemporalOrdered {
+	switch tl.sp.Type {
+	case TemporalOrdered:
 		return float64(ordered(tl.sp, es))
+	case Temporal:
+		return float64(len(tl.slots))
 	}
-	return float64(len(tl.keys))
+	return float64(len(tl.values))
 }
 
 // addTumbling counts ent, of event e, in the open window of g its time
