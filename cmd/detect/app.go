@@ -140,12 +140,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-// isTerminal reports whether w is an interactive terminal.
+// isTerminal reports whether w is an interactive terminal. Being a
+// character device is not enough (/dev/null is one): fileIsTerminal asks
+// the terminal driver.
 func isTerminal(w any) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && fileIsTerminal(f)
 }
