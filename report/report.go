@@ -13,11 +13,15 @@
 //   - Deliveries to a content filter on this host (a relay on loopback whose
 //     reply says "queued as", as amavis's) and local alias forwards
 //     ("forwarded as") are hand-offs, not deliveries: the message goes on
-//     under a new queue id and is delivered from there.
+//     under a new queue id and is delivered from there. So are deliveries
+//     to a content filter that discards or bounces the message (amavis's
+//     "Ok, discarded" and "BOUNCE" replies): the filter's verdict is the
+//     outcome (quarantined, discarded, bounced), not a delivery.
 //   - A message is a queue entry (host and queue id) with at least one
-//     delivery, deferral or bounce that is not such a hand-off; received
-//     counts them and their sizes. Events without a queue id count once
-//     each. Messages rejected before queueing are rejections, not messages.
+//     delivery, deferral or bounce that does not pass it on under a new
+//     queue id; received counts them and their sizes. Events without a
+//     queue id count once each. Messages rejected before queueing are
+//     rejections, not messages.
 //   - delivered, deferred, bounced and rejected count recipients (events);
 //     deferred messages counts queue entries with at least one deferral.
 //   - Percentages are of all recipient outcomes: delivered, deferred,
@@ -41,18 +45,31 @@ import (
 
 // Search fragments shared by the report's queries.
 const (
-	// Handoff is a delivery that hands the message on under a new queue
-	// id on this host: to a content filter (a relay on loopback answering
-	// "queued as", as amavis does) or a local alias forward ("forwarded
-	// as").
-	Handoff = `(((relay=127.* OR relay=localhost* OR relay="[::1]*" OR relay=::1*) reason="*queued as*") OR reason="forwarded as *")`
+	// loopback is a relay on this host: where a content filter listens.
+	loopback = `(relay=127.* OR relay=localhost* OR relay="[::1]*" OR relay=::1*)`
+	// PassOn is a delivery that hands the message on under a new queue id
+	// on this host: to a content filter that re-injects it (a relay on
+	// loopback answering "queued as", as amavis does) or a local alias
+	// forward ("forwarded as").
+	PassOn = `((` + loopback + ` reason="*queued as*") OR reason="forwarded as *")`
+	// FilterStop is a delivery to a content filter on loopback that took
+	// the message and ended it there: amavis answers "250 2.7.0 Ok,
+	// discarded" when it discards (or quarantines) and "250 2.5.0 Ok, ...
+	// BOUNCE" when it bounces. Postfix logs status=sent either way; the
+	// filter's own verdict (quarantined, discarded, bounced) is the outcome.
+	FilterStop = `(` + loopback + ` (reason="*Ok, discarded*" OR reason="*, BOUNCE*"))`
+	// Handoff is a delivery that is not a final delivery: PassOn or
+	// FilterStop.
+	Handoff = `(` + PassOn + ` OR ` + FilterStop + `)`
 	// Outcome is one recipient's outcome: a delivery (not a hand-off), a
 	// reject or warning, a quarantine or discard.
 	Outcome = `((event_type=delivery NOT ` + Handoff + `) OR event_type=reject OR action=quarantined OR action=discarded)`
 	// messageSearch selects the events a message is counted from; the
 	// builder keeps the first of each queue entry (as dedup host queue_id
-	// keepempty=true would).
-	messageSearch = `event_type=delivery NOT ` + Handoff
+	// keepempty=true would). A FilterStop still counts: the message was
+	// received and ends under this queue id; a PassOn does not, as its
+	// copy is counted under the new one.
+	messageSearch = `event_type=delivery NOT ` + PassOn
 )
 
 // DangerousExtensions are the attachment extensions listed as dangerous.
