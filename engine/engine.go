@@ -71,7 +71,8 @@ type Rule struct {
 	// fingerprint identifies the rule's definition (sigma.Rule.Fingerprint,
 	// or the Rego module and data), for carrying window state on reload.
 	fingerprint string
-	name        string // a Sigma rule's v2 name, by which others refer to it
+	name        string  // a Sigma rule's v2 name, by which others refer to it
+	gate        *gateOf // a Sigma rule's gate in its Ruleset's index, or nil
 }
 
 // Correlation returns the rule's correlation block, or nil for a rule that
@@ -90,6 +91,7 @@ type Ruleset struct {
 	specs     []window.Spec
 	corrRules []*Rule // the rule of each spec
 	slotted   []*Rule // rules some correlation refers to, by slot
+	gates     gates   // the Sigma rules' gates, so EvaluateSlots skips what cannot match
 }
 
 // Rules returns the rules in load order (sorted by file, then position).
@@ -118,7 +120,12 @@ func (rs *Ruleset) EvaluateSlots(e *schema.Event, emit func(*schema.Alert), slot
 	if rs.rego != nil {
 		hits = rs.rego.Eval(e) // every Rego rule at once, one query
 	}
+	var gated [maxGated]int
+	rs.gates.lookup(e, &gated)
 	for _, r := range rs.rules {
+		if !r.passes(&gated) {
+			continue // its gate field holds none of its values: it cannot match
+		}
 		if r.rego != nil && r.rego.Window != nil {
 			if r.rego.Feeds(e) {
 				slots = append(slots, r.slot)
@@ -530,8 +537,13 @@ func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 	if err := sigma.Link(sigmaRules, func(ref string) bool { return declared[ref] || declared[strings.ToLower(ref)] }).Err(); err != nil {
 		errs = append(errs, flatten(err)...)
 	}
+	sigmaGates := map[*Rule]sigma.Gate{}
 	for _, sr := range sigmaRules {
-		rs.rules = append(rs.rules, fromSigma(sr))
+		r := fromSigma(sr)
+		if g, ok := sr.Gate(); ok {
+			sigmaGates[r] = g
+		}
+		rs.rules = append(rs.rules, r)
 	}
 	errs = append(errs, rs.loadRego(opts, sources)...)
 	sort.SliceStable(rs.rules, func(i, j int) bool {
@@ -553,6 +565,7 @@ func LoadAllWith(opts Options, sources ...Source) (*Ruleset, *LoadError) {
 	}
 	rs.rules = kept
 	errs = append(errs, rs.linkCorrelations(func(ref string) bool { return declared[ref] || declared[strings.ToLower(ref)] })...)
+	rs.indexGates(sigmaGates)
 	if len(errs) > 0 {
 		sortByPosition(errs)
 		return rs, &LoadError{Errors: errs}
