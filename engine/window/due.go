@@ -13,10 +13,13 @@ import "time"
 // and earlier entries of groups queued again, are dropped or re-queued
 // when they come up.
 
-// dueEntry queues the group of key from at (Unix nanoseconds) on.
+// dueEntry queues group g, of key, from at (Unix nanoseconds) on. It holds
+// the group itself so that a sweep finds it without hashing its key; a
+// deleted group is marked gone (a new group of the same key is another).
 type dueEntry struct {
 	at  int64
 	key string
+	g   *Group
 }
 
 // dueQueue is a min-heap of entries by time, then key (so equal times pop
@@ -92,7 +95,7 @@ func later(a, b time.Time) time.Time {
 // queue puts g, of spec si and key, in the spec's queue at its due time.
 func (s *State) queue(si int, key string, g *Group) {
 	s.ensureQueues()
-	s.queues[si].push(dueEntry{at: nanos(s.Specs[si].due(g)), key: key})
+	s.queues[si].push(dueEntry{at: nanos(s.Specs[si].due(g)), key: key, g: g})
 }
 
 // ensureQueues builds the queues from the groups when they are missing (a
@@ -105,7 +108,7 @@ func (s *State) ensureQueues() {
 	for si := range s.Specs {
 		sp := &s.Specs[si]
 		for key, g := range s.Groups[sp.ID] {
-			s.queues[si].push(dueEntry{at: nanos(sp.due(g)), key: key})
+			s.queues[si].push(dueEntry{at: nanos(sp.due(g)), key: key, g: g})
 		}
 	}
 }
@@ -116,28 +119,25 @@ func (s *State) ensureQueues() {
 func (s *State) dueKeys(si int, limit time.Time, done func(*Group) bool) []string {
 	s.ensureQueues()
 	q := &s.queues[si]
-	groups := s.Groups[s.Specs[si].ID]
 	at := nanos(limit)
-	var keys, again []string
-	if s.popped == nil {
-		s.popped = map[string]bool{}
-	}
-	clear(s.popped)
+	var keys []string
+	s.again = s.again[:0]
+	s.pops++ // marks the groups this call takes, without a set of keys to hash
 	for len(*q) > 0 && (*q)[0].at <= at {
-		key := q.pop().key
-		g := groups[key]
-		if g == nil || s.popped[key] {
+		x := q.pop()
+		if x.g.gone || x.g.popped == s.pops {
 			continue // deleted, or already taken
 		}
-		s.popped[key] = true
-		if done(g) {
-			keys = append(keys, key)
+		x.g.popped = s.pops
+		if done(x.g) {
+			keys = append(keys, x.key)
 		} else {
-			again = append(again, key)
+			s.again = append(s.again, x)
 		}
 	}
-	for _, key := range again {
-		s.queue(si, key, groups[key])
+	for i, x := range s.again {
+		s.queue(si, x.key, x.g)
+		s.again[i] = dueEntry{} // holds no group past the call
 	}
 	return keys
 }

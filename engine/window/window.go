@@ -271,6 +271,9 @@ type Group struct {
 	// History: a Collect group's closed windows, newest first, at most
 	// Spec.History.
 	History []Past
+
+	popped uint64 // the State's dueKeys call that last took it
+	gone   bool   // deleted: its queue entries are void
 }
 
 // Window is one open tumbling window of a group: [Start, Start+Span].
@@ -308,8 +311,9 @@ type State struct {
 	ChainEvent func(Result) *schema.Event
 
 	bySlot    map[int][]int
-	queues    []dueQueue      // by spec: groups by when a sweep may find them done
-	popped    map[string]bool // dueKeys' scratch set
+	queues    []dueQueue // by spec: groups by when a sweep may find them done
+	pops      uint64     // dueKeys' calls: Group.popped marks the groups one took
+	again     []dueEntry // dueKeys' scratch: groups taken but not done
 	tally     tally
 	keyBuf    []byte // add's scratch for joining group keys
 	nextSweep time.Time
@@ -375,6 +379,7 @@ func NewFrom(specs []Spec, opt Options, prev *State) *State {
 		}
 		groups := prev.Groups[sp.ID]
 		for _, g := range groups {
+			g.popped = 0 // marks of prev's sweeps, which this State's count anew
 			renumber(g.Entries, slot)
 			for _, w := range g.Windows {
 				renumber(w.Entries, slot)
@@ -486,6 +491,7 @@ func (s *State) sweep(emit func(Result), all bool) {
 					continue // still open, or remembering an alert or its history
 				}
 			}
+			g.gone = true
 			delete(groups, key)
 			s.Stats.Expired++
 		}
