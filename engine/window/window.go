@@ -72,6 +72,7 @@
 package window
 
 import (
+	"hash/maphash"
 	"maps"
 	"math"
 	"slices"
@@ -245,7 +246,17 @@ type Entry struct {
 	Value string
 	Num   float64
 	Event *schema.Event
+
+	// hash is Value's (valueSeed), or 0 when not known (an Entry made
+	// elsewhere): a group scans its entries for a value on every arrival,
+	// and comparing hashes first spares comparing the bytes of values of
+	// equal length that differ (addresses, hosts).
+	hash uint64
 }
+
+// valueSeed seeds Entry.hash: one per process, so entries of every State
+// (and those NewFrom carries over) compare.
+var valueSeed = maphash.MakeSeed()
 
 // Group is the state of one (rule, group key).
 type Group struct {
@@ -516,6 +527,7 @@ func (s *State) add(si, slot int, e *schema.Event, group map[string]string, t ti
 			return // events without the field are not counted
 		}
 		ent.Value = strings.ToLower(v)
+		ent.hash = maphash.String(valueSeed, ent.Value)
 	case ValueSum, ValueAvg:
 		n, ok := e.Number(sp.Field)
 		if group != nil {
@@ -710,6 +722,9 @@ func insertRising(sp *Spec, g *Group, ent Entry) bool {
 func sameKey(sp *Spec, a, b Entry) bool {
 	if sp.Type == Temporal {
 		return a.Slot == b.Slot
+	}
+	if a.hash != 0 && b.hash != 0 && a.hash != b.hash {
+		return false // most values differ: no bytes compared
 	}
 	return a.Value == b.Value
 }
