@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +56,7 @@ func TestGatesSkipOnlyWhatCannotMatch(t *testing.T) {
 	for _, e := range events {
 		a, s := ids(rs, e)
 		b, u := ids(&plain, e)
-		if a != b || !equalInts(s, u) {
+		if a != b || !slices.Equal(s, u) {
 			t.Fatalf("event %+v: gated %q %v, ungated %q %v", e, a, s, b, u)
 		}
 		if a != "" || len(s) > 0 {
@@ -72,16 +73,4 @@ func TestGatesSkipOnlyWhatCannotMatch(t *testing.T) {
 	if alerts == 0 || skipped == 0 {
 		t.Fatalf("%d events: %d matched by a rule, %d rule evaluations skipped: the log does not test the gates", len(events), alerts, skipped)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
