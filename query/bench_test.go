@@ -3,6 +3,7 @@ package query
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 	"time"
 
@@ -64,5 +65,38 @@ func BenchmarkSevenSearches(b *testing.B) {
 func BenchmarkParse(b *testing.B) {
 	for b.Loop() {
 		MustParse(`index=mail sourcetype=smtp action=rejected NOT host=mx1 | where size > 1000 | stats count, dc(recipient) as r by sender | sort -count | head 10`)
+	}
+}
+
+// BenchmarkGroupMemory: the heap a top and a stats keep per group, over
+// 100,000 distinct 50-byte reasons (as reject reasons that name the client
+// make them); bytes/group is what a report's memory grows by per key.
+func BenchmarkGroupMemory(b *testing.B) {
+	const groups = 100_000
+	events := make([]*schema.Event, groups)
+	for i := range events {
+		e := &schema.Event{EventType: "reject", Action: "rejected", Reason: fmt.Sprintf("Client host rejected: cannot find hostname, [%08d]", i)}
+		e.Complete()
+		events[i] = e
+	}
+	for _, q := range []string{"top limit=10 reason", "stats count, sum(size) by reason"} {
+		parsed := MustParse(q)
+		b.Run(q, func(b *testing.B) {
+			var perGroup float64
+			for b.Loop() {
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				run := parsed.Start()
+				for _, e := range events {
+					run.Add(e)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				perGroup = float64(after.HeapAlloc-before.HeapAlloc) / groups
+				runtime.KeepAlive(run)
+			}
+			b.ReportMetric(perGroup, "bytes/group")
+		})
 	}
 }

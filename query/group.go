@@ -54,11 +54,18 @@ func (g *grouper) lookup(r *record) []*group {
 			g.hits = append(g.hits, gr)
 			return g.hits
 		}
-		vals := make([]Value, len(g.by))
+		// The by-values are pieces of the map's key: one copy of the text
+		// per group, not two (a top over reject reasons that name the
+		// client holds one group per event).
+		key := string(g.key)
+		gr := g.newGroup()
+		rest := key
 		for i, f := range g.by {
-			vals[i] = Str(strings.Clone(r.ev.Str(f.field)))
+			n := len(r.ev.Str(f.field))
+			gr.vals[i] = Str(rest[:n])
+			rest = rest[n+1:]
 		}
-		g.hits = append(g.hits, g.create(vals))
+		g.hits = append(g.hits, g.add(key, gr))
 		return g.hits
 	}
 	multi := false
@@ -130,19 +137,36 @@ func (g *grouper) get(idx []int) *group {
 	if gr, ok := g.m[string(g.key)]; ok {
 		return gr
 	}
-	vals := make([]Value, len(g.by))
+	gr := g.newGroup()
 	for i := range g.by {
-		vals[i] = cloneValue(pick(i))
+		gr.vals[i] = cloneValue(pick(i))
 	}
-	return g.create(vals)
+	return g.add(string(g.key), gr)
 }
 
-func (g *grouper) create(vals []Value) *group {
-	gr := &group{vals: vals}
+// groupOf1 is a group and its one by-value in one allocation: the usual
+// top or stats by one field.
+type groupOf1 struct {
+	group
+	val [1]Value
+}
+
+// newGroup makes an empty group with room for the by-values.
+func (g *grouper) newGroup() *group {
+	if len(g.by) == 1 {
+		b := &groupOf1{}
+		b.vals = b.val[:]
+		return &b.group
+	}
+	return &group{vals: make([]Value, len(g.by))}
+}
+
+// add files gr under key.
+func (g *grouper) add(key string, gr *group) *group {
 	if g.init != nil {
 		g.init(gr)
 	}
-	g.m[string(g.key)] = gr
+	g.m[key] = gr
 	g.groups = append(g.groups, gr)
 	return gr
 }
