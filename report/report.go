@@ -33,6 +33,7 @@ package report
 
 import (
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"sort"
 	"strings"
@@ -127,10 +128,16 @@ func feeds() []*feed {
 // worker runs some of the feeds over batches of events.
 type worker struct {
 	feeds []*feed
-	seen  map[string]struct{} // queue entries already counted (dedup feeds)
-	key   []byte
-	in    chan []*schema.Event
-	done  chan struct{}
+	// seen holds the queue entries already counted (dedup feeds) by a
+	// 64-bit hash of host and queue id, not the text: a report keeps one
+	// per message of the whole input. Two entries share a hash with odds
+	// of about n²/2⁶⁵ (1 in 10⁸ for a million messages), and then the
+	// second is not counted.
+	seen hashSet
+	seed maphash.Seed
+	key  []byte
+	in   chan []*schema.Event
+	done chan struct{}
 }
 
 func (w *worker) add(e *schema.Event) {
@@ -140,10 +147,9 @@ func (w *worker) add(e *schema.Event) {
 		}
 		if f.dedup && e.QueueID != "" {
 			w.key = append(append(append(w.key[:0], e.Host...), 0), e.QueueID...)
-			if _, dup := w.seen[string(w.key)]; dup {
+			if !w.seen.add(maphash.Bytes(w.seed, w.key)) {
 				continue
 			}
-			w.seen[string(w.key)] = struct{}{}
 		}
 		for _, r := range f.runs {
 			r.Add(e)
@@ -285,7 +291,7 @@ func New(opts Options) *Builder {
 	b.workers = make([]*worker, n)
 	load := make([]int, n)
 	for i := range b.workers {
-		b.workers[i] = &worker{seen: map[string]struct{}{}}
+		b.workers[i] = &worker{seed: maphash.MakeSeed()}
 	}
 	// Costliest feeds first, each to the least loaded worker; a worker
 	// keeps the feeds in the builder's order.

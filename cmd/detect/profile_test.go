@@ -21,7 +21,13 @@ func TestScanWritesProfiles(t *testing.T) {
 	if withProfiles != plain {
 		t.Errorf("alerts differ with profiling on")
 	}
-	for _, path := range []string{cpu, mem} {
+	checkProfiles(t, cpu, mem)
+}
+
+// checkProfiles fails unless every path holds a pprof file.
+func checkProfiles(t *testing.T, paths ...string) {
+	t.Helper()
+	for _, path := range paths {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)
