@@ -706,9 +706,9 @@ func (rs *Ruleset) linkCorrelations(declared func(ref string) bool) []error {
 			// history are named in the fingerprint all the same, since a
 			// window kept across a reload must have been cut and added up
 			// as the new rule says, as must the rules that feed it.
-			fp := fmt.Sprintf("%s\x00sum=%v:%s\x00history=%d", r.fingerprint, w.Sums, w.Sum.Name(), w.History)
+			fp := fmt.Sprintf("%s\x00sum=%v:%s\x00history=%d/%d", r.fingerprint, w.Sums, w.Sum.Name(), w.History, w.MinHistory)
 			sp := window.Spec{ID: r.ID, Type: window.Collect, GroupBy: w.GroupBy, Span: w.Span,
-				Field: w.Sum, Sums: w.Sums, History: w.History}
+				Field: w.Sum, Sums: w.Sums, History: w.History, MinHistory: w.MinHistory}
 			if !w.Events {
 				sp.Keep = window.DefaultMaxEvents // only the alert lists events
 			}

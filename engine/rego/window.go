@@ -41,8 +41,13 @@ type Window struct {
 	Sum  schema.Field
 	Sums bool
 	// History is how many of the group's previous windows input.history
-	// holds (0: no history).
-	History int
+	// holds (0: no history). MinHistory, when set, is how many of them a
+	// window needs to be judged at all: a group's earlier windows are
+	// still remembered, but the rule is not evaluated on them (a rule
+	// that compares a window with a usual one cannot say anything before
+	// it has seen a few, and most groups never have that many).
+	History    int
+	MinHistory int
 }
 
 // MaxHistory bounds custom.window.history: a year of daily windows.
@@ -143,6 +148,19 @@ func readWindow(v any) (*Window, string) {
 			w.History = int(n)
 		}
 	}
+	if v, ok := m["min_history"]; ok {
+		n, whole := wholeNumber(v)
+		switch {
+		case !whole || n < 1 || n > MaxHistory:
+			problems = append(problems, fmt.Sprintf("min_history %v is not a number of previous windows from 1 to %d", v, MaxHistory))
+		case w.History == 0:
+			problems = append(problems, "min_history needs history: the windows a group must have had before one is judged are counted in its history")
+		case int(n) > w.History:
+			problems = append(problems, fmt.Sprintf("min_history %d is more than history %d: no window would ever be judged", n, w.History))
+		default:
+			w.MinHistory = int(n)
+		}
+	}
 	if v, ok := m["rules"]; ok {
 		rules, ok := stringList(v)
 		if !ok || len(rules) == 0 {
@@ -169,7 +187,7 @@ func readWindow(v any) (*Window, string) {
 	return w, strings.Join(problems, "; ")
 }
 
-var windowKeys = []string{"group_by", "span", "history", "sum", "rules"}
+var windowKeys = []string{"group_by", "span", "history", "min_history", "sum", "rules"}
 
 // numericFields are the event fields a window can add up.
 func numericFields() []string {
@@ -339,7 +357,7 @@ func (r *Rule) Feeds(e *schema.Event) bool { return len(r.Window.Rules) == 0 && 
 // an event rule's (Problems), against the window's first event.
 func (s *Set) EvalWindow(r *Rule, in WindowInput) []Hit {
 	pq, ok := s.windows[r.index]
-	if !ok || s.strikes[r.index].Load() >= MaxStrikes {
+	if !ok || s.strikes[r.index].Load() >= MaxStrikes || len(in.History) < r.Window.MinHistory {
 		return nil
 	}
 	set, err := s.query(context.Background(), pq, windowValue(in, r.Window), s.evalOpts(true)...)

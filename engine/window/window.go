@@ -160,9 +160,12 @@ type Spec struct {
 	// (Result.Sum; events without it add nothing), and History keeps a
 	// group's last History closed windows (Result.History) and the group
 	// itself until History*Span after its last window, so a rule can
-	// compare a window with the group's own past.
-	Sums    bool
-	History int
+	// compare a window with the group's own past. MinHistory (at most
+	// History) holds back the Results of windows with fewer earlier
+	// windows: they are remembered, not judged.
+	Sums       bool
+	History    int
+	MinHistory int
 	// Keep, for Collect specs, is how many of a window's first events its
 	// Result holds: MaxCollect when 0 (a rule that never reads the events
 	// needs only the few its alert lists).
@@ -950,6 +953,10 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	sp := &s.Specs[si]
 	var history []Past
 	if sp.History > 0 {
+		if len(g.History) < sp.MinHistory {
+			g.remember(sp, w)
+			return // too little history to judge the window by
+		}
 		history = g.remember(sp, w)
 	}
 	v := measure(sp, w)

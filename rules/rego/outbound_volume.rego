@@ -12,8 +12,9 @@
 #   data.config.outbound_volume.floor_bytes and factor times the median
 #   of the sender's previous days with outbound mail (up to 14 of them,
 #   in the same scan or, with detect run, since it started), and judges a
-#   sender only once it has min_days such days: new senders and one-day
-#   archives are not judged. Alerts come when the day closes.
+#   sender only once it has custom.window.min_history (5) such days: new
+#   senders and one-day archives are not judged (the rule is not even
+#   evaluated on their days). Alerts come when the day closes.
 # authors:
 #   - detect
 # related_resources:
@@ -28,16 +29,12 @@
 #     - Senders of large reports, scans or backups by mail on an unusual day (month-end reports); exclude such senders in the base rule
 #     - Mailing lists relayed through this server when a list gets busy
 #   tags: [attack.exfiltration, attack.t1048.003]
-#   window: {group_by: [sender], span: 1d, history: 14, sum: size, rules: [outbound_delivery]}
+#   window: {group_by: [sender], span: 1d, history: 14, min_history: 5, sum: size, rules: [outbound_delivery]}
 package detect.rules.outbound_volume
-
-default min_days := 5
 
 default factor := 3
 
 default floor_bytes := 100000000
-
-min_days := data.config.outbound_volume.min_days
 
 factor := data.config.outbound_volume.factor
 
@@ -72,6 +69,5 @@ alert contains {
 	"threshold_bytes": threshold,
 	"earlier_days": count(days),
 } if {
-	count(days) >= min_days
 	input.sum > threshold
 }

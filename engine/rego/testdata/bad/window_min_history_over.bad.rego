@@ -1,0 +1,9 @@
+# METADATA
+# title: Bad rule
+# custom:
+#   id: 11111111-2222-4333-8444-555555555555
+#   level: high
+#   window: {group_by: [sender], span: 1d, history: 4, min_history: 5}
+package detect.rules.window_min_history_over
+
+alert contains "x" if input.count > 100
