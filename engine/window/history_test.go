@@ -118,3 +118,44 @@ func TestCollectHistoryBoundsAndExpiry(t *testing.T) {
 		t.Error("a outlived its history")
 	}
 }
+
+// TestCollectMinHistory: with MinHistory 2 (History 3, span 60s, lateness
+// 2m) a's windows W1 (0, 10) and W2 (100) are remembered without a Result
+// and hold no events while open (they are never judged); W3 (200) and W4
+// (300) have two and three earlier windows: their Results list their
+// events and history.
+func TestCollectMinHistory(t *testing.T) {
+	sp := Spec{ID: "r", Type: Collect, Slots: []int{0}, GroupBy: []schema.Field{field("src_ip")}, Span: time.Minute,
+		Field: field("size"), Sums: true, History: 3, MinHistory: 2, Keep: 5}
+	s := New([]Spec{sp}, Options{})
+	var got []string
+	emit := func(r Result) {
+		got = append(got, fmt.Sprintf("%s %d events, history %s", summary([]Result{r}), len(r.Events), pasts(r.History)))
+	}
+	held := func() (n []int) {
+		for _, w := range s.Groups["r"]["a"].Windows {
+			n = append(n, len(w.First))
+		}
+		return n
+	}
+	for _, x := range []struct {
+		sec  int
+		size int64
+		held string // events held by a's open windows after x
+	}{{0, 1, "[0]"}, {10, 2, "[0]"}, {100, 4, "[0 0]"}, {200, 8, "[0 1]"}, {300, 16, "[1 1]"}} {
+		e := ev(x.sec, "a", "")
+		e.Size = x.size
+		s.Observe(e, []int{0}, emit)
+		if h := fmt.Sprint(held()); h != x.held {
+			t.Errorf("after %ds: open windows hold %s events, want %s", x.sec, h, x.held)
+		}
+	}
+	s.Flush(emit)
+	want := []string{
+		"[map[src_ip:a] 1 3m20s..3m20s] 1 events, history [1m40s..1m40s 1 4][0s..10s 2 3]",
+		"[map[src_ip:a] 1 5m0s..5m0s] 1 events, history [3m20s..3m20s 1 8][1m40s..1m40s 1 4][0s..10s 2 3]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

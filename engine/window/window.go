@@ -889,6 +889,13 @@ func (s *State) addTumbling(sp *Spec, g *Group, ent Entry, e *schema.Event) (soo
 		if sp.Keep > 0 {
 			keep = sp.Keep
 		}
+		// The windows before w close before it (a window only opens
+		// after the others), each adding one to the history: when that
+		// still leaves it under MinHistory, w is never judged and its
+		// events would be held for a day for nothing.
+		if len(g.History)+i < sp.MinHistory {
+			keep = 0
+		}
 	}
 	w.First = insertFirst(w.First, Entry{Time: t, Event: e}, keep)
 	switch sp.Type {
@@ -954,7 +961,7 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	var history []Past
 	if sp.History > 0 {
 		if len(g.History) < sp.MinHistory {
-			g.remember(sp, w)
+			g.History = slices.Insert(g.History, 0, w.past()) // under History: nothing drops out
 			return // too little history to judge the window by
 		}
 		history = g.remember(sp, w)
@@ -982,9 +989,12 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 // w's Result carries: the windows before it, newest first.
 func (g *Group) remember(sp *Spec, w *Window) []Past {
 	before := slices.Clone(g.History)
-	g.History = slices.Insert(g.History[:min(len(g.History), sp.History-1)], 0, Past{Start: w.Start, End: w.End, Count: w.N, Sum: w.Sum})
+	g.History = slices.Insert(g.History[:min(len(g.History), sp.History-1)], 0, w.past())
 	return before
 }
+
+// past is closed window w as its group's history remembers it.
+func (w *Window) past() Past { return Past{Start: w.Start, End: w.End, Count: w.N, Sum: w.Sum} }
 
 // remembers reports whether g, without open windows, must be kept for
 // its history: a window opening now (at limit, or later) would still see
