@@ -961,8 +961,10 @@ func (s *State) closeWindow(si int, g *Group, w *Window, emit func(Result)) {
 	var history []Past
 	if sp.History > 0 {
 		if len(g.History) < sp.MinHistory {
-			g.History = slices.Insert(g.History, 0, w.past()) // under History: nothing drops out
-			return // too little history to judge the window by
+			// Too little history to judge w by; under History, so
+			// nothing drops out of it.
+			g.History = slices.Insert(g.History, 0, w.past())
+			return
 		}
 		history = g.remember(sp, w)
 	}
