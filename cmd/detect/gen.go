@@ -36,7 +36,7 @@ Examples:
 			&cli.BoolFlag{Name: "plant-burst", Usage: "plant a sender burst and a SASL brute force"},
 			&cli.IntFlag{Name: "burst-messages", Value: postfixgen.DefaultPlant.SenderBurst, Usage: "messages of the planted sender burst (with --plant-burst; 0: none)"},
 			&cli.IntFlag{Name: "burst-failures", Value: postfixgen.DefaultPlant.SASLFailures, Usage: "failed logins of the planted brute force (with --plant-burst; 0: none)"},
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the log to `FILE` instead of stdout"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the log to `FILE` instead of stdout (- is stdout)"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -59,7 +59,7 @@ Examples:
 			}
 			out := e.stdout
 			var f *os.File
-			if path := c.String("output"); path != "" {
+			if path := c.String("output"); path != "" && path != "-" {
 				var err error
 				if f, err = os.Create(path); err != nil {
 					return failf(exitUsage, "%w", err)

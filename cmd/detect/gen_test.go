@@ -52,3 +52,17 @@ func TestGenRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// "-o -" means stdout, as "-" means stdin for scan: it must not create a
+// file named "-" in the working directory.
+func TestGenDashIsStdout(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	code, out, errOut := detect(t, "", "gen", "--lines", "200", "--days", "0.01", "-o", "-")
+	if code != 0 || !strings.Contains(out, "postfix/") {
+		t.Fatalf("exit %d, stdout %d bytes: %s", code, len(out), errOut)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "-")); err == nil {
+		t.Fatal(`gen -o - created a file named "-"`)
+	}
+}
