@@ -121,7 +121,7 @@ func (r *Runner) parse() {
 		if rec.cut {
 			cut++
 		}
-		if isBlank(rec.text) {
+		if normalize.IsBlank(rec.text) {
 			ignored++
 			return
 		}
@@ -207,17 +207,6 @@ func (b *batch) ack(rec follow.Record) {
 		return
 	}
 	b.acks = append(b.acks, rec)
-}
-
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // pendingAck is a batch's follower records waiting for the background

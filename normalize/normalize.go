@@ -351,3 +351,17 @@ func isEximMainlog(t string) bool {
 	}
 	return false
 }
+
+// IsBlank reports whether a line is empty or holds only ASCII white space.
+// Parsers skip such lines as noise, and the pipelines count them apart
+// from lines a parser did not understand.
+func IsBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n', '\v', '\f':
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -77,7 +77,7 @@ func BenchmarkRead(b *testing.B) {
 				}
 				sc := source.NewScanner(rc, "mail.log")
 				for sc.Scan() {
-					if l := sc.Line(); !isBlank(l.Text) {
+					if l := sc.Line(); !normalize.IsBlank(l.Text) {
 						p.Parse(l, emit)
 					}
 				}

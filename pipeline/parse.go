@@ -111,7 +111,7 @@ func (ps *parser) line(l schema.Line) error {
 	}
 	st := ps.st
 	st.Lines++
-	if isBlank(l.Text) {
+	if normalize.IsBlank(l.Text) {
 		st.Ignored++
 		return nil
 	}
@@ -244,18 +244,6 @@ func (ps *parser) flushParsers() {
 			ps.st.ParserStats[name+"."+k] += v
 		}
 	}
-}
-
-// isBlank reports whether a line holds only white space.
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // parserFor returns the run's parser for format, creating it on first use

@@ -266,7 +266,7 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 	if n := len(text); n > 0 && text[n-1] == '\r' { // CRLF files
 		text = text[:n-1]
 	}
-	if isBlank(text) {
+	if normalize.IsBlank(text) {
 		return p.ignore(catBlank)
 	}
 	if text[0] == ' ' || text[0] == '\t' {
@@ -326,18 +326,6 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 		return p.withID(&l, id, rest)
 	}
 	return p.noID(&l, body)
-}
-
-// isBlank reports whether a line is empty or holds only white space.
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // isEximProgram accepts the names Exim logs under: exim, exim4, exim3 and

@@ -257,7 +257,7 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 	if n := len(text); n > 0 && text[n-1] == '\r' { // CRLF files
 		text = text[:n-1]
 	}
-	if isBlank(text) {
+	if normalize.IsBlank(text) {
 		return p.ignore(catBlank)
 	}
 	rec, err := p.sys.Parse(text)
@@ -325,18 +325,6 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 		return p.ignore(catAdmin)
 	}
 	return normalize.NotUnderstood
-}
-
-// isBlank reports whether a line is empty or holds only white space.
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // isRepeatNotice recognizes the syslog daemon's own repeat notices: the

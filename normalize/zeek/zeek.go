@@ -180,7 +180,7 @@ func (p *Parser) Parse(src schema.Line, emit normalize.Emit) normalize.Result {
 	if n := len(text); n > 0 && text[n-1] == '\r' {
 		text = text[:n-1]
 	}
-	if isBlank(text) {
+	if normalize.IsBlank(text) {
 		return p.ignore(catBlank)
 	}
 	switch text[0] {
@@ -229,18 +229,6 @@ func bannerOnlyJSON(s string) bool {
 		c = s[j]
 	}
 	return c == '2' || c == '3'
-}
-
-// isBlank reports whether a line is empty or holds only white space.
-func isBlank(s string) bool {
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ' ', '\t', '\r', '\n', '\v', '\f':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // record dispatches one decoded record by its log.
