@@ -21,8 +21,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -444,12 +446,7 @@ func (fl *Follower) poll(emit func(Record) error) error {
 	}
 	fl.drain = kept
 
-	streams := make([]string, 0, len(fl.active))
-	for s := range fl.active {
-		streams = append(streams, s)
-	}
-	sort.Strings(streams)
-	for _, s := range streams {
+	for _, s := range slices.Sorted(maps.Keys(fl.active)) {
 		f := fl.active[s]
 		grew, err := fl.read(f, emit)
 		if err != nil {

@@ -3,7 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -232,12 +233,7 @@ func (ps *parser) progress() {
 // flushParsers ends every parser at the end of input, in a stable order,
 // and collects their counters.
 func (ps *parser) flushParsers() {
-	names := make([]string, 0, len(ps.parsers))
-	for name := range ps.parsers {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(ps.parsers)) {
 		p := ps.parsers[name]
 		p.Flush(ps.emitFn)
 		for k, v := range p.Stats() {
